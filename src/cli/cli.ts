@@ -1,0 +1,114 @@
+// Shared plumbing of the command-line tools: argument parsing, reading the input, and turning
+// bad input into a one-line message with exit code 2.
+import { InputError } from "../errors.ts";
+import { decodeUtf8, readTextFile } from "../tokenize/read_text.ts";
+
+/** How one option is parsed. */
+export interface OptionSpec {
+  /** `"boolean"` flags take no value; `"integer"` values must be integers; `"number"` any finite number. */
+  type: "string" | "integer" | "number" | "boolean";
+  /** Shown in the usage line. */
+  help: string;
+}
+
+/** Parsed options by name (without the leading `--`) and the positional arguments. */
+export interface ParsedArgs {
+  options: Map<string, string | number | boolean>;
+  positionals: string[];
+}
+
+/**
+ * Parses `--name value`, `--name=value` and `--flag`; an unknown option or a bad value is an
+ * {@linkcode InputError} naming it.
+ */
+export function parseArgs(
+  command: string,
+  args: readonly string[],
+  specs: Readonly<Record<string, OptionSpec>>,
+): ParsedArgs {
+  const options = new Map<string, string | number | boolean>();
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith("--") || arg === "--") {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const spec = specs[name];
+    if (spec === undefined) {
+      throw new InputError(
+        `--${name}`,
+        `is not an option of ${command}; options: ${
+          Object.keys(specs).map((s) => "--" + s).join(", ")
+        }`,
+      );
+    }
+    if (spec.type === "boolean") {
+      if (eq >= 0) throw new InputError(`--${name}`, "takes no value");
+      options.set(name, true);
+      continue;
+    }
+    const raw = eq >= 0 ? arg.slice(eq + 1) : args[++i];
+    if (raw === undefined) throw new InputError(`--${name}`, `needs a value (${spec.help})`);
+    if (spec.type === "string") {
+      options.set(name, raw);
+    } else {
+      const value = Number(raw);
+      const ok = raw.trim() !== "" &&
+        (spec.type === "integer" ? Number.isInteger(value) : Number.isFinite(value));
+      if (!ok) {
+        throw new InputError(
+          `--${name}`,
+          `must be ${spec.type === "integer" ? "an integer" : "a number"}, got ${
+            JSON.stringify(raw)
+          }`,
+        );
+      }
+      options.set(name, value);
+    }
+  }
+  return { options, positionals };
+}
+
+/** A path as the user meant it: `deno task` runs in the project's folder, so resolve against `INIT_CWD`. */
+export function userPath(path: string): string {
+  if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) return path;
+  let cwd: string | undefined;
+  try {
+    cwd = Deno.env.get("INIT_CWD");
+  } catch {
+    cwd = undefined; // no --allow-env=INIT_CWD: paths are relative to the current directory
+  }
+  return cwd ? `${cwd.replace(/[\\/]$/, "")}/${path}` : path;
+}
+
+/** Reads the text of `FILE`, or of standard input for `-`, as strict UTF-8. */
+export async function readInput(path: string): Promise<string> {
+  if (path === "-") {
+    const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+    return decodeUtf8(bytes, "standard input");
+  }
+  return await readTextFile(userPath(path));
+}
+
+/**
+ * Runs a command's main function: an {@linkcode InputError} (or a denied permission) prints one
+ * line on stderr and exits with code 2; anything else is a bug and keeps its stack trace.
+ */
+export async function runCli(command: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    if (error instanceof InputError) {
+      console.error(`${command}: ${error.message}`);
+      Deno.exit(2);
+    }
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      console.error(`${command}: ${error.message}`);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,45 @@
+import { InputError } from "../errors.ts";
+
+/**
+ * Throws an {@linkcode InputError} unless `value` is an integer in `[min, max]`.
+ *
+ * @example
+ * ```ts
+ * import { checkInteger } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkInteger("batchSize", 8, 1);
+ * assert.throws(() => checkInteger("batchSize", 0, 1), /batchSize must be an integer >= 1, got 0/);
+ * ```
+ *
+ * @param parameter The parameter's name, used in the message.
+ * @param value The value to check.
+ * @param min The smallest allowed value.
+ * @param max The largest allowed value (default: `Number.MAX_SAFE_INTEGER`).
+ */
+export function checkInteger(
+  parameter: string,
+  value: unknown,
+  min: number,
+  max: number = Number.MAX_SAFE_INTEGER,
+): asserts value is number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new InputError(parameter, `must be an integer ${range}, got ${describe(value)}`);
+  }
+}
+
+/** A short, printable description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === "string") {
+    return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  }
+  if (
+    typeof value === "number" || typeof value === "boolean" || value === null || value === undefined
+  ) {
+    return String(value);
+  }
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return `a ${typeof value}`;
+}

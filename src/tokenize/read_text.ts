@@ -1,0 +1,87 @@
+import { InputError } from "../errors.ts";
+
+/** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    let need: number;
+    let min: number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    let cp = b & (0x3f >> need);
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+/**
+ * Decodes UTF-8 strictly: invalid bytes are an {@linkcode InputError} that gives the offset of
+ * the first one, instead of a silent U+FFFD. A byte-order mark is kept, as Python's `open()` does.
+ *
+ * @example
+ * ```ts
+ * import { decodeUtf8 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(decodeUtf8(new Uint8Array([0x68, 0x69]), "greeting"), "hi");
+ * assert.throws(() => decodeUtf8(new Uint8Array([0x68, 0xff]), "greeting"), /byte offset 1/);
+ * ```
+ *
+ * @param bytes The bytes to decode.
+ * @param label What the bytes are (a file name), for the error message.
+ * @returns The text.
+ */
+export function decodeUtf8(bytes: Uint8Array, label: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    throw new InputError(
+      label,
+      `is not valid UTF-8: invalid byte 0x${
+        bytes[offset]?.toString(16).padStart(2, "0")
+      } at byte offset ${offset}`,
+    );
+  }
+}
+
+/**
+ * Reads a text file as strict UTF-8 (see {@linkcode decodeUtf8}); a missing file is an
+ * {@linkcode InputError} naming it.
+ *
+ * @example
+ * ```ts ignore
+ * import { readTextFile } from "../../mod.ts";
+ *
+ * const text = await readTextFile("data/the-verdict.txt"); // needs --allow-read
+ * ```
+ *
+ * @param path The file to read (a path or a `file:` URL).
+ * @returns The file's text.
+ */
+export async function readTextFile(path: string | URL): Promise<string> {
+  const label = path instanceof URL ? decodeURIComponent(path.pathname) : path;
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new InputError(label, "does not exist");
+    if (error instanceof Deno.errors.IsADirectory) {
+      throw new InputError(label, "is a directory, not a text file");
+    }
+    throw error;
+  }
+  return decodeUtf8(bytes, label);
+}

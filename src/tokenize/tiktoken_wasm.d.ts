@@ -1,0 +1,2 @@
+/** tiktoken's compiled WebAssembly module. */
+export declare const tiktokenModule: WebAssembly.Module;

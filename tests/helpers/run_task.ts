@@ -1,0 +1,40 @@
+// Runs a `deno task` of this project in a child process, as a user would.
+
+/** What a finished command printed and returned. */
+export interface TaskResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ROOT = new URL("../../", import.meta.url);
+
+/**
+ * Runs `deno task --quiet NAME ARGS...` from the project root, with optional standard input.
+ * `deno` is found on PATH (the test task is allowed to run it and nothing else).
+ */
+export async function runTask(
+  name: string,
+  args: string[] = [],
+  stdin?: string,
+): Promise<TaskResult> {
+  const child = new Deno.Command("deno", {
+    args: ["task", "--quiet", name, ...args],
+    cwd: ROOT,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  return {
+    code,
+    stdout: new TextDecoder().decode(stdout),
+    stderr: new TextDecoder().decode(stderr),
+  };
+}
