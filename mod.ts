@@ -38,3 +38,5 @@ export {
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
 export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+// weights: safetensors files (read and write) and 16-bit float conversions
+export { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./src/weights/float16.ts";
