@@ -38,3 +38,21 @@ export {
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
 export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+// weights: safetensors files (read and write) and 16-bit float conversions
+export { SAFETENSORS_DTYPE_BITS, type SafetensorsDtype } from "./src/weights/safetensors_format.ts";
+export {
+  openSafetensors,
+  type RowChunkOptions,
+  type SafetensorsFile,
+  type SafetensorsTensorInfo,
+  type TensorReadFormat,
+  type TensorReadOptions,
+  type TensorReadResults,
+  type TensorRowChunk,
+} from "./src/weights/safetensors_reader.ts";
+export {
+  type TensorToWrite,
+  writeSafetensors,
+  type WriteSafetensorsOptions,
+} from "./src/weights/safetensors_writer.ts";
+export { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./src/weights/float16.ts";

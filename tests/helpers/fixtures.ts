@@ -44,3 +44,27 @@ export interface Chapter2Reference {
     input_embeddings_first_row: number[];
   };
 }
+
+/** `safetensors_reference.safetensors`, written by the reference implementation (see the README). */
+export const SAFETENSORS_REFERENCE_URL: URL = new URL(
+  "safetensors_reference.safetensors",
+  FIXTURES_URL,
+);
+
+/** The values in `safetensors_reference.json`, with `"inf"`, `"-inf"` and `"nan"` as numbers. */
+export interface SafetensorsReference {
+  shape: number[];
+  f32: number[];
+  f16_bits: number[];
+  f16: number[];
+  bf16_bits: number[];
+  bf16: number[];
+  i64: number[];
+}
+
+/** The parsed `safetensors_reference.json`. */
+export async function safetensorsReference(): Promise<SafetensorsReference> {
+  const text = await Deno.readTextFile(new URL("safetensors_reference.json", FIXTURES_URL));
+  const special: Record<string, number> = { inf: Infinity, "-inf": -Infinity, nan: NaN };
+  return JSON.parse(text, (_key, value) => typeof value === "string" ? special[value] : value);
+}
