@@ -38,3 +38,15 @@ export {
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
 export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+
+// windows: token ids → sliding-window datasets
+export {
+  type TokenIds,
+  WindowDataset,
+  type WindowDatasetOptions,
+} from "./src/windows/window_dataset.ts";
+export {
+  type TrainValidationSplit,
+  trainValidationSplit,
+} from "./src/windows/train_validation_split.ts";
+
