@@ -50,3 +50,13 @@ export {
   trainValidationSplit,
 } from "./src/windows/train_validation_split.ts";
 
+// batches: windows → [batch, seqLength] inputs and targets
+export { type Batch, DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
+export {
+  RandomBlockSampler,
+  type RandomBlockSamplerOptions,
+} from "./src/batches/random_block_sampler.ts";
+export {
+  type CreateDataLoaderOptions,
+  createDataLoaderV1,
+} from "./src/batches/create_data_loader.ts";
