@@ -88,8 +88,8 @@ export class Prng {
   }
 
   /**
-   * A uniform integer in `[0, bound)`, without modulo bias (values in the incomplete last block
-   * of 2^32 are rejected and drawn again).
+   * A uniform integer in `[0, bound)`, without modulo bias: Lemire's multiply-and-reject method
+   * ("Fast Random Integer Generation in an Interval", 2019), which rarely needs a division.
    *
    * @param bound An integer in `[1, 2^32]`.
    */
@@ -99,10 +99,18 @@ export class Prng {
   }
 
   #below(bound: number): number {
-    const limit = 0x1_0000_0000 - (0x1_0000_0000 % bound);
+    // The 64-bit product x * bound as its exact low 32 bits and its high 32 bits, the result.
     let x = this.nextUint32();
-    while (x >= limit) x = this.nextUint32();
-    return x % bound;
+    let low = Math.imul(x, bound) >>> 0;
+    if (low < bound) {
+      const threshold = (0x1_0000_0000 - bound) % bound;
+      while (low < threshold) {
+        x = this.nextUint32();
+        low = Math.imul(x, bound) >>> 0;
+      }
+    }
+    // The double product is within 2^11 of the exact one, so rounding recovers the high half.
+    return Math.round((x * bound - low) / 0x1_0000_0000);
   }
 
   /** Shuffles `array` in place (Fisher–Yates, from the last element down) and returns it. */

@@ -73,6 +73,28 @@ Deno.test("Prng: xoshiro128** seeded with SplitMix64", async (t) => {
       }
     }
   });
+  await t.step("below(bound) is Lemire's method, checked with exact BigInt arithmetic", () => {
+    // below(bound) = floor(x * bound / 2^32) for the first x whose product's low half is not
+    // under (2^32 - bound) % bound; a twin generator supplies the same x values.
+    const bounds = new Prng(11);
+    let rejected = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bound = i % 4 === 0 ? 2 ** 32 - bounds.below(1000) : 1 + bounds.below(2 ** 32);
+      const twin = new Prng(i, 5);
+      const threshold = BigInt((2 ** 32 - bound) % bound);
+      let product = BigInt(twin.nextUint32()) * BigInt(bound);
+      while ((product & 0xffff_ffffn) < threshold) {
+        rejected++;
+        product = BigInt(twin.nextUint32()) * BigInt(bound);
+      }
+      assert.equal(
+        new Prng(i, 5).below(bound),
+        Number(product >> 32n),
+        `bound ${bound}, seed ${i}`,
+      );
+    }
+    assert.ok(rejected > 100, `the rejection path ran ${rejected} times`);
+  });
   await t.step("shuffle is a permutation, and reproducible", () => {
     const a = new Prng(1).shuffle(Uint32Array.from({ length: 1000 }, (_, i) => i));
     const b = new Prng(1).shuffle(Uint32Array.from({ length: 1000 }, (_, i) => i));
