@@ -95,7 +95,7 @@ export function checkLoaderOptions(options: DataLoaderOptions): LoaderSettings {
  *
  * - **Buffers**: each iteration (each call of {@linkcode DataLoader.batches}) allocates its
  *   `inputs`, `targets` and `starts` once and refills them for every batch; see {@linkcode Batch}.
- * - **Shuffling** permutes the window indices with a seeded xoshiro128** generator whose stream is
+ * - **Shuffling** permutes the window indices with a seeded `xoshiro128**` generator whose stream is
  *   the epoch: the same `(seed, epoch)` always gives the same order, each epoch a different one.
  *   The order is *not* PyTorch's `torch.randperm` order for the same seed. It keeps one
  *   `Uint32Array` of window indices (4 bytes per window) per iteration.

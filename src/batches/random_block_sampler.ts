@@ -23,7 +23,7 @@ export interface RandomBlockSamplerOptions {
  *
  * There are no epochs: the sampler draws for as long as you ask. Every {@linkcode Batch} it
  * returns shares one set of arrays, overwritten by the next draw (copy what you keep). The
- * draws come from xoshiro128** (see {@linkcode DataLoader}), not from PyTorch's generator.
+ * draws come from `xoshiro128**` (see {@linkcode DataLoader}), not from PyTorch's generator.
  *
  * @example
  * ```ts

@@ -34,7 +34,7 @@ export function checkSeed(parameter: string, value: unknown): asserts value is n
 }
 
 /**
- * xoshiro128** 1.0 (Blackman and Vigna, https://prng.di.unimi.it/), a 32-bit generator with a
+ * `xoshiro128**` 1.0 (Blackman and Vigna, https://prng.di.unimi.it/), a 32-bit generator with a
  * 128-bit state and period 2^128 - 1, seeded with SplitMix64: the 64-bit SplitMix state starts
  * at `seed * 2^32 + stream`, and its first two outputs, each split into its low and high 32 bits,
  * are the four state words `s[0..3]`. Distinct `(seed, stream)` pairs therefore give distinct,

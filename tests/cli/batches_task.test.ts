@@ -87,6 +87,10 @@ Deno.test("deno task batches", async (t) => {
         ],
         [["--batch-size", "1", "--max-length", "4"], /--stride is required: an integer >= 1/],
         [
+          ["--batch-size", "1", "--max-length", "4", "--stride", "1", "--seed", "3"],
+          /--seed only applies with --shuffle/,
+        ],
+        [
           ["--batch-size", "1", "--max-length", "4", "--stride", "1", "--rank", "1"],
           /--rank must be an integer in \[0, worldSize - 1\] = \[0, 0\], got 1/,
         ],
