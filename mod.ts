@@ -38,6 +38,28 @@ export {
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
 export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+
+// windows: token ids → sliding-window datasets
+export {
+  type TokenIds,
+  WindowDataset,
+  type WindowDatasetOptions,
+} from "./src/windows/window_dataset.ts";
+export {
+  type TrainValidationSplit,
+  trainValidationSplit,
+} from "./src/windows/train_validation_split.ts";
+
+// batches: windows → [batch, seqLength] inputs and targets
+export { type Batch, DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
+export {
+  RandomBlockSampler,
+  type RandomBlockSamplerOptions,
+} from "./src/batches/random_block_sampler.ts";
+export {
+  type CreateDataLoaderOptions,
+  createDataLoaderV1,
+} from "./src/batches/create_data_loader.ts";
 // weights: safetensors files (read and write) and 16-bit float conversions
 export { SAFETENSORS_DTYPE_BITS, type SafetensorsDtype } from "./src/weights/safetensors_format.ts";
 export {

@@ -1,0 +1,96 @@
+import { InputError } from "../errors.ts";
+import { describe } from "../internal/checks.ts";
+import { BpeTokenizer } from "../tokenize/bpe_tokenizer.ts";
+import type { Tokenizer } from "../tokenize/tokenizer.ts";
+import { checkEnoughTokens, checkWindowOptions, WindowDataset } from "../windows/window_dataset.ts";
+import { checkLoaderOptions, DataLoader } from "./data_loader.ts";
+
+/** Options of {@linkcode createDataLoaderV1}; the defaults are the book's. */
+export interface CreateDataLoaderOptions {
+  /** Windows per batch. Default: `4`. */
+  batchSize?: number;
+  /** Tokens per window. Default: `256`. */
+  maxLength?: number;
+  /** Tokens between window starts. Default: `128`. */
+  stride?: number;
+  /** Seeded random order, a new one each epoch. Default: `true`, as the book. */
+  shuffle?: boolean;
+  /** The shuffle seed, an integer in `[0, 2^32 - 1]`. Default: `0`. */
+  seed?: number;
+  /** Drop a short last batch. Default: `true`, as the book. */
+  dropLast?: boolean;
+  /** This process's rank, in `[0, worldSize - 1]`. Default: `0`. */
+  rank?: number;
+  /** Data-parallel ranks. Default: `1`. */
+  worldSize?: number;
+  /**
+   * The tokenizer. Default: GPT-2's byte-pair encoding with `<|endoftext|>` allowed, as the book's
+   * `tiktoken.get_encoding("gpt2")` + `allowed_special={"<|endoftext|>"}` (created and disposed
+   * inside the call; a tokenizer you pass is left for you to dispose).
+   */
+  tokenizer?: Tokenizer;
+}
+
+/**
+ * The book's `create_dataloader_v1(txt, batch_size=4, max_length=256, stride=128, shuffle=True,
+ * drop_last=True)`: tokenizes `text`, windows it and returns a {@linkcode DataLoader}. Options are
+ * checked before the text is tokenized. Unlike PyTorch, shuffling is seeded (`seed`, default 0),
+ * so the order is reproducible, but it is not PyTorch's order.
+ *
+ * @example The book's first batch (batch 8, max length 4, stride 4, no shuffling)
+ * ```ts
+ * import { createDataLoaderV1 } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = "I HAD always thought Jack Gisburn rather a cheap genius--though a good fellow enough";
+ * const loader = createDataLoaderV1(text, {
+ *   batchSize: 2,
+ *   maxLength: 4,
+ *   stride: 4,
+ *   shuffle: false,
+ * });
+ * const [first] = loader;
+ * assert.deepEqual([...first.inputs], [40, 367, 2885, 1464, 1807, 3619, 402, 271]);
+ * assert.deepEqual([...first.targets], [367, 2885, 1464, 1807, 3619, 402, 271, 10899]);
+ * ```
+ *
+ * @param text The text to tokenize (special tokens as the tokenizer allows).
+ * @param options Batch and window sizes, shuffling, sharding and the tokenizer.
+ * @returns A loader whose `dataset.ids` are the text's token ids.
+ */
+export function createDataLoaderV1(
+  text: string,
+  options: CreateDataLoaderOptions = {},
+): DataLoader {
+  if (typeof text !== "string") {
+    throw new InputError("text", `must be a string, got ${describe(text)}`);
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("options", `must be an object, got ${describe(options)}`);
+  }
+  const {
+    batchSize = 4,
+    maxLength = 256,
+    stride = 128,
+    shuffle = true,
+    dropLast = true,
+    tokenizer,
+    ...sharding
+  } = options;
+  const windowOptions = { maxLength, stride };
+  const loaderOptions = { batchSize, shuffle, dropLast, ...sharding };
+  checkWindowOptions(windowOptions);
+  checkLoaderOptions(loaderOptions);
+  if (tokenizer !== undefined && typeof tokenizer?.encode !== "function") {
+    throw new InputError("tokenizer", `must be a Tokenizer, got ${describe(tokenizer)}`);
+  }
+  let ids: Uint32Array;
+  if (tokenizer === undefined) {
+    using gpt2 = new BpeTokenizer("gpt2", { allowedSpecial: ["<|endoftext|>"] });
+    ids = gpt2.encode(text);
+  } else {
+    ids = tokenizer.encode(text);
+  }
+  checkEnoughTokens("text", ids.length, maxLength);
+  return new DataLoader(new WindowDataset(ids, windowOptions), loaderOptions);
+}

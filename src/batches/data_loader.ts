@@ -1,0 +1,278 @@
+import { InputError } from "../errors.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
+import { gatherWindows } from "../internal/gather_windows.ts";
+import { checkSeed, MAX_SEED, Prng } from "../internal/prng.ts";
+import { WindowDataset } from "../windows/window_dataset.ts";
+
+/** Options of {@linkcode DataLoader}. */
+export interface DataLoaderOptions {
+  /** Windows per batch, an integer >= 1. */
+  batchSize: number;
+  /** Visit the windows in a seeded random order, a new one each epoch. Default: `false`. */
+  shuffle?: boolean;
+  /** The shuffle seed, an integer in `[0, 2^32 - 1]`; ignored without `shuffle`. Default: `0`. */
+  seed?: number;
+  /**
+   * Drop the last batch of an epoch when it has fewer than `batchSize` windows. Default: `false`,
+   * as PyTorch's `DataLoader` (the book's `create_dataloader_v1`, and so
+   * {@linkcode createDataLoaderV1}, drops it).
+   */
+  dropLast?: boolean;
+  /** This process's rank for data-parallel training, an integer in `[0, worldSize - 1]`. Default: `0`. */
+  rank?: number;
+  /** The number of data-parallel ranks, an integer >= 1. Default: `1`. */
+  worldSize?: number;
+}
+
+/**
+ * One batch of windows: row-major `[rows, seqLength]` inputs and targets (each target row is its
+ * input row shifted by one token in the stream).
+ *
+ * The arrays are **reused**: the iterator that produced this batch overwrites them when it
+ * produces the next one, so copy what you keep (`batch.inputs.slice()`).
+ */
+export interface Batch {
+  /** `[rows, seqLength]` input ids, row-major and contiguous. */
+  inputs: Uint32Array;
+  /** `[rows, seqLength]` target ids: `targets[r][i]` is the token after `inputs[r][i]`. */
+  targets: Uint32Array;
+  /** Each row's window start, a token offset in the dataset's `ids` (row `r` is `ids[starts[r], starts[r] + seqLength)`). */
+  starts: Uint32Array;
+  /** Rows in this batch: `batchSize`, or fewer only in a short last batch when `dropLast` is off. */
+  rows: number;
+  /** Tokens per row, the dataset's `maxLength`. */
+  seqLength: number;
+  /** This batch's index within the epoch on this rank, from 0 to `numBatches - 1`. */
+  index: number;
+}
+
+interface LoaderSettings {
+  batchSize: number;
+  shuffle: boolean;
+  seed: number;
+  dropLast: boolean;
+  rank: number;
+  worldSize: number;
+}
+
+function checkBoolean(parameter: string, value: unknown): asserts value is boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new InputError(parameter, `must be true or false, got ${describe(value)}`);
+  }
+}
+
+/** Validates loader options and fills in the defaults; throws an {@linkcode InputError} naming a bad one. */
+export function checkLoaderOptions(options: DataLoaderOptions): LoaderSettings {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("options", `must be { batchSize, ... }, got ${describe(options)}`);
+  }
+  const { batchSize, shuffle, seed = 0, dropLast, rank = 0, worldSize = 1 } = options;
+  checkInteger("batchSize", batchSize, 1);
+  checkBoolean("shuffle", shuffle);
+  checkSeed("seed", seed);
+  checkBoolean("dropLast", dropLast);
+  checkInteger("worldSize", worldSize, 1);
+  if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
+    throw new InputError(
+      "rank",
+      `must be an integer in [0, worldSize - 1] = [0, ${worldSize - 1}], got ${describe(rank)}`,
+    );
+  }
+  return {
+    batchSize,
+    shuffle: shuffle ?? false,
+    seed,
+    dropLast: dropLast ?? false,
+    rank,
+    worldSize,
+  };
+}
+
+/**
+ * Batches of a {@linkcode WindowDataset}, as PyTorch's `DataLoader` over the book's `GPTDatasetV1`:
+ * without shuffling, batch `b` holds windows `b * batchSize` to `(b + 1) * batchSize - 1`, which
+ * reproduces the book's batches exactly.
+ *
+ * - **Buffers**: each iteration (each call of {@linkcode DataLoader.batches}) allocates its
+ *   `inputs`, `targets` and `starts` once and refills them for every batch; see {@linkcode Batch}.
+ * - **Shuffling** permutes the window indices with a seeded `xoshiro128**` generator whose stream is
+ *   the epoch: the same `(seed, epoch)` always gives the same order, each epoch a different one.
+ *   The order is *not* PyTorch's `torch.randperm` order for the same seed. It keeps one
+ *   `Uint32Array` of window indices (4 bytes per window) per iteration.
+ * - **Short last batch**: kept (with `rows < batchSize`) unless `dropLast`.
+ * - **Sharding** for data-parallel training: the epoch's batches (after `dropLast`) are dealt out
+ *   round-robin, global batch `g` going to rank `g % worldSize`, and the last
+ *   `(batches % worldSize)` batches are **dropped**, so that every rank gets the same number,
+ *   `floor(batches / worldSize)`, and no window is seen twice in an epoch. PyTorch's
+ *   `DistributedSampler` instead **pads** by default (it repeats windows from the start of the
+ *   epoch so that all ranks get `ceil(windows / worldSize)` of them) and shards windows rather than
+ *   batches. All ranks must use the same seed; with shuffling, which batches are dropped changes
+ *   every epoch.
+ * - An epoch with no batch at all (more `batchSize` than windows with `dropLast`, or more ranks
+ *   than batches) is an {@linkcode InputError}, not a silently empty loop.
+ *
+ * @example The book's batches of four windows (max length 4, stride 4)
+ * ```ts
+ * import { DataLoader, WindowDataset } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ids = Uint32Array.from({ length: 21 }, (_, i) => 100 + i);
+ * const dataset = new WindowDataset(ids, { maxLength: 4, stride: 4 });
+ * const loader = new DataLoader(dataset, { batchSize: 2 });
+ * assert.equal(loader.numBatches, 3);
+ * const [first] = loader;
+ * assert.deepEqual([...first.inputs], [100, 101, 102, 103, 104, 105, 106, 107]);
+ * assert.deepEqual([...first.targets], [101, 102, 103, 104, 105, 106, 107, 108]);
+ * assert.deepEqual([...first.starts], [0, 4]);
+ * ```
+ *
+ * @example Several shuffled epochs, and two ranks
+ * ```ts
+ * import { DataLoader, WindowDataset } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const dataset = new WindowDataset(new Uint32Array(101), { maxLength: 4, stride: 1 });
+ * const options = { batchSize: 8, shuffle: true, seed: 123, dropLast: true, worldSize: 2 };
+ * const rank0 = new DataLoader(dataset, { ...options, rank: 0 });
+ * const rank1 = new DataLoader(dataset, { ...options, rank: 1 });
+ * assert.equal(rank0.numBatches, 6); // 97 windows → 12 full batches → 6 per rank
+ * for (let epoch = 0; epoch < 3; epoch++) {
+ *   const seen = new Set<number>();
+ *   for (const loader of [rank0, rank1]) {
+ *     for (const batch of loader.batches(epoch)) batch.starts.forEach((s) => seen.add(s));
+ *   }
+ *   assert.equal(seen.size, 96); // disjoint ranks; one window dropped with the short batch
+ * }
+ * ```
+ */
+export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
+  readonly #dataset: WindowDataset;
+  readonly #settings: LoaderSettings;
+  readonly #numBatches: number;
+
+  /**
+   * A loader over `dataset`; bad options are an {@linkcode InputError} naming the option.
+   *
+   * @param dataset The windows to batch.
+   * @param options `batchSize` and the optional `shuffle`, `seed`, `dropLast`, `rank`, `worldSize`.
+   */
+  constructor(dataset: WindowDataset, options: DataLoaderOptions) {
+    if (!(dataset instanceof WindowDataset)) {
+      throw new InputError("dataset", `must be a WindowDataset, got ${describe(dataset)}`);
+    }
+    const settings = checkLoaderOptions(options);
+    const { batchSize, dropLast, worldSize } = settings;
+    const windows = dataset.length;
+    const epochBatches = dropLast
+      ? Math.floor(windows / batchSize)
+      : Math.ceil(windows / batchSize);
+    if (epochBatches === 0) {
+      throw new InputError(
+        "batchSize",
+        `is ${batchSize}, more than the dataset's ${windows} windows, and dropLast drops the one ` +
+          `short batch: no batch is left (use a batchSize <= ${windows}, or dropLast: false)`,
+      );
+    }
+    if (epochBatches < worldSize) {
+      throw new InputError(
+        "worldSize",
+        `is ${worldSize}, more than the ${epochBatches} batches of an epoch, so a rank would get no ` +
+          `batch (each rank gets floor(${epochBatches} / worldSize)); use fewer ranks or a smaller batchSize`,
+      );
+    }
+    this.#dataset = dataset;
+    this.#settings = settings;
+    this.#numBatches = Math.floor(epochBatches / worldSize);
+  }
+
+  /** The dataset whose windows this loader batches. */
+  get dataset(): WindowDataset {
+    return this.#dataset;
+  }
+
+  /** Windows per (full) batch. */
+  get batchSize(): number {
+    return this.#settings.batchSize;
+  }
+
+  /** Whether each epoch visits the windows in a seeded random order. */
+  get shuffle(): boolean {
+    return this.#settings.shuffle;
+  }
+
+  /** The shuffle seed. */
+  get seed(): number {
+    return this.#settings.seed;
+  }
+
+  /** Whether a short last batch is dropped. */
+  get dropLast(): boolean {
+    return this.#settings.dropLast;
+  }
+
+  /** This loader's rank among `worldSize` data-parallel ranks. */
+  get rank(): number {
+    return this.#settings.rank;
+  }
+
+  /** The number of data-parallel ranks. */
+  get worldSize(): number {
+    return this.#settings.worldSize;
+  }
+
+  /** Batches per epoch on this rank, the same for every epoch and every rank. */
+  get numBatches(): number {
+    return this.#numBatches;
+  }
+
+  /**
+   * The batches of one epoch on this rank; with `shuffle`, in the order derived from
+   * `(seed, epoch)`. Each call iterates independently, with buffers of its own.
+   *
+   * @param epoch An integer in `[0, 2^32 - 1]`. Default: `0`.
+   */
+  batches(epoch = 0): IterableIterator<Batch> {
+    checkInteger("epoch", epoch, 0, MAX_SEED);
+    return this.#epoch(epoch);
+  }
+
+  *#epoch(epoch: number): IterableIterator<Batch> {
+    const { batchSize, shuffle, seed, rank, worldSize } = this.#settings;
+    const { ids, maxLength: seqLength, stride, length: windows } = this.#dataset;
+    let order: Uint32Array | undefined;
+    if (shuffle) {
+      order = new Uint32Array(windows);
+      for (let w = 0; w < windows; w++) order[w] = w;
+      new Prng(seed, epoch).shuffle(order);
+    }
+    const inputs = new Uint32Array(batchSize * seqLength);
+    const targets = new Uint32Array(batchSize * seqLength);
+    const starts = new Uint32Array(batchSize);
+    for (let index = 0; index < this.#numBatches; index++) {
+      const first = (index * worldSize + rank) * batchSize;
+      const rows = Math.min(batchSize, windows - first);
+      for (let row = 0; row < rows; row++) {
+        starts[row] = (order === undefined ? first + row : order[first + row]) * stride;
+      }
+      gatherWindows(ids, starts, rows, seqLength, inputs, targets);
+      yield rows === batchSize ? { inputs, targets, starts, rows, seqLength, index } : {
+        inputs: inputs.subarray(0, rows * seqLength),
+        targets: targets.subarray(0, rows * seqLength),
+        starts: starts.subarray(0, rows),
+        rows,
+        seqLength,
+        index,
+      };
+    }
+  }
+
+  /** The batches of epoch 0. */
+  [Symbol.iterator](): IterableIterator<Batch> {
+    return this.batches(0);
+  }
+
+  /** The batches of epoch 0, for `for await`; for another epoch use `for await (… of loader.batches(epoch))`. */
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<Batch> {
+    yield* this.batches(0);
+  }
+}

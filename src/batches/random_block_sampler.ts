@@ -1,0 +1,131 @@
+import { InputError } from "../errors.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
+import { gatherWindows } from "../internal/gather_windows.ts";
+import { checkSeed, Prng } from "../internal/prng.ts";
+import { checkEnoughTokens, checkTokenIds, type TokenIds } from "../windows/window_dataset.ts";
+import type { Batch } from "./data_loader.ts";
+
+/** Options of {@linkcode RandomBlockSampler}. */
+export interface RandomBlockSamplerOptions {
+  /** Tokens per block (the context length), an integer >= 1. */
+  maxLength: number;
+  /** Blocks per batch, an integer >= 1. */
+  batchSize: number;
+  /** The seed, an integer in `[0, 2^32 - 1]`. Default: `0`. */
+  seed?: number;
+}
+
+/**
+ * Batches of blocks at random offsets, as the `get_batch` / `batch_function` of a character-level
+ * GPT (nanoGPT style) rather than the book's fixed windows: each batch draws `batchSize` seeded,
+ * uniform, independent starts `s` in `[0, n - maxLength - 1]` (any token, not a stride grid; the
+ * same start may come twice) and takes `x = ids[s, s + maxLength)`, `y = ids[s + 1, s + maxLength + 1)`.
+ *
+ * There are no epochs: the sampler draws for as long as you ask. Every {@linkcode Batch} it
+ * returns shares one set of arrays, overwritten by the next draw (copy what you keep). The
+ * draws come from `xoshiro128**` (see {@linkcode DataLoader}), not from PyTorch's generator.
+ *
+ * @example
+ * ```ts
+ * import { RandomBlockSampler } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const ids = Uint32Array.from({ length: 50 }, (_, i) => i);
+ * const sampler = new RandomBlockSampler(ids, { maxLength: 8, batchSize: 4, seed: 1337 });
+ * const batch = sampler.sample();
+ * for (let row = 0; row < batch.rows; row++) {
+ *   const s = batch.starts[row];
+ *   assert.ok(s <= 50 - 8 - 1);
+ *   assert.equal(batch.inputs[row * 8], s); // ids[i] = i here
+ *   assert.equal(batch.targets[row * 8 + 7], s + 8);
+ * }
+ * ```
+ */
+export class RandomBlockSampler implements Iterable<Batch> {
+  readonly #ids: TokenIds;
+  readonly #maxLength: number;
+  readonly #batchSize: number;
+  readonly #seed: number;
+  readonly #prng: Prng;
+  readonly #inputs: Uint32Array;
+  readonly #targets: Uint32Array;
+  readonly #starts: Uint32Array;
+  #drawn = 0;
+
+  /**
+   * A sampler over `ids`, which it keeps without copying.
+   *
+   * @param ids The token ids, at least `maxLength + 1` of them.
+   * @param options `maxLength`, `batchSize` and the optional `seed`.
+   */
+  constructor(ids: TokenIds, options: RandomBlockSamplerOptions) {
+    checkTokenIds(ids);
+    if (typeof options !== "object" || options === null) {
+      throw new InputError(
+        "options",
+        `must be { maxLength, batchSize, seed? }, got ${describe(options)}`,
+      );
+    }
+    const { maxLength, batchSize, seed = 0 } = options;
+    checkInteger("maxLength", maxLength, 1);
+    checkInteger("batchSize", batchSize, 1);
+    checkSeed("seed", seed);
+    checkEnoughTokens("ids", ids.length, maxLength);
+    this.#ids = ids;
+    this.#maxLength = maxLength;
+    this.#batchSize = batchSize;
+    this.#seed = seed;
+    this.#prng = new Prng(seed);
+    this.#inputs = new Uint32Array(batchSize * maxLength);
+    this.#targets = new Uint32Array(batchSize * maxLength);
+    this.#starts = new Uint32Array(batchSize);
+  }
+
+  /** The token ids the blocks come from. */
+  get ids(): TokenIds {
+    return this.#ids;
+  }
+
+  /** Tokens per block. */
+  get maxLength(): number {
+    return this.#maxLength;
+  }
+
+  /** Blocks per batch. */
+  get batchSize(): number {
+    return this.#batchSize;
+  }
+
+  /** The seed the draws started from. */
+  get seed(): number {
+    return this.#seed;
+  }
+
+  /** Draws the next batch; its `index` counts the batches drawn before it. */
+  sample(): Batch {
+    const starts = this.#starts;
+    const bound = this.#ids.length - this.#maxLength;
+    for (let row = 0; row < this.#batchSize; row++) starts[row] = this.#prng.below(bound);
+    gatherWindows(
+      this.#ids,
+      starts,
+      this.#batchSize,
+      this.#maxLength,
+      this.#inputs,
+      this.#targets,
+    );
+    return {
+      inputs: this.#inputs,
+      targets: this.#targets,
+      starts,
+      rows: this.#batchSize,
+      seqLength: this.#maxLength,
+      index: this.#drawn++,
+    };
+  }
+
+  /** Endless batches (each one a {@linkcode RandomBlockSampler.sample}); stop with `break`. */
+  *[Symbol.iterator](): IterableIterator<Batch> {
+    while (true) yield this.sample();
+  }
+}

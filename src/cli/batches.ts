@@ -1,0 +1,174 @@
+/**
+ * `deno task batches [FILE|-] [--encoding NAME | --model NAME | --tokenizer regex|char]
+ * --batch-size B --max-length T --stride S [--no-drop-last] [--shuffle [--seed N] [--epoch E]]
+ * [--rank R --world-size W] [--json]`
+ *
+ * Tokenizes a text (the sample text without FILE, standard input for `-`; `<|endoftext|>`
+ * allowed, as the book's loader does), windows and batches it as the book's
+ * `create_dataloader_v1`, and prints the counts and the first two and the last batch. `--json`
+ * prints `{"num_tokens", "num_windows", "num_batches", "first_batches": [{"inputs", "targets"}, …],
+ * "last_batch": {"inputs", "targets"}}` with the ids as nested arrays.
+ *
+ * @module
+ */
+import { InputError } from "../errors.ts";
+import { type CreateDataLoaderOptions, createDataLoaderV1 } from "../batches/create_data_loader.ts";
+import { type Batch, checkLoaderOptions, type DataLoader } from "../batches/data_loader.ts";
+import { checkInteger } from "../internal/checks.ts";
+import { MAX_SEED } from "../internal/prng.ts";
+import type { Tokenizer } from "../tokenize/tokenizer.ts";
+import { checkWindowOptions } from "../windows/window_dataset.ts";
+import { readTextFile } from "../tokenize/read_text.ts";
+import { parseArgs, readInput, runCli } from "./cli.ts";
+import { SAMPLE_TEXT_URL } from "./sample_text.ts";
+import { tokenizerFromOptions } from "./tokenize.ts";
+
+const COMMAND = "deno task batches";
+
+/** The library's parameter names → this command's options, for error messages. */
+const OPTION_OF: Readonly<Record<string, string>> = {
+  batchSize: "--batch-size",
+  maxLength: "--max-length",
+  stride: "--stride",
+  seed: "--seed",
+  rank: "--rank",
+  worldSize: "--world-size",
+  epoch: "--epoch",
+};
+
+/** Re-throws an {@linkcode InputError} about a library parameter as one about its option. */
+function asOptionError(error: unknown): never {
+  if (error instanceof InputError && Object.hasOwn(OPTION_OF, error.parameter)) {
+    throw new InputError(
+      OPTION_OF[error.parameter],
+      error.message.slice(error.parameter.length + 1),
+    );
+  }
+  throw error;
+}
+
+/** One batch as nested arrays, `[rows][seqLength]`. */
+function nested(batch: Batch): { inputs: number[][]; targets: number[][] } {
+  const rows = (flat: Uint32Array) =>
+    Array.from(
+      { length: batch.rows },
+      (_, r) => Array.from(flat.subarray(r * batch.seqLength, (r + 1) * batch.seqLength)),
+    );
+  return { inputs: rows(batch.inputs), targets: rows(batch.targets) };
+}
+
+function buildLoader(
+  text: string,
+  options: CreateDataLoaderOptions & { tokenizer: Tokenizer & Partial<Disposable> },
+): DataLoader {
+  try {
+    return createDataLoaderV1(text, options);
+  } catch (error) {
+    return asOptionError(error);
+  } finally {
+    options.tokenizer[Symbol.dispose]?.();
+  }
+}
+
+function formatRows(rows: number[][]): string {
+  return "[" + rows.map((row) => `[${row.join(", ")}]`).join(",\n ") + "]";
+}
+
+function required(options: Map<string, unknown>, name: string): number {
+  const value = options.get(name);
+  if (value === undefined) {
+    throw new InputError(`--${name}`, "is required: an integer >= 1");
+  }
+  return value as number;
+}
+
+async function main(): Promise<void> {
+  const { options, positionals } = parseArgs(COMMAND, Deno.args, {
+    encoding: {
+      type: "string",
+      help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
+    },
+    model: { type: "string", help: "a model name such as gpt-4o" },
+    tokenizer: { type: "string", help: "regex or char" },
+    "allowed-special": { type: "string", help: "all, none, or a comma-separated list" },
+    "batch-size": { type: "integer", help: "windows per batch" },
+    "max-length": { type: "integer", help: "tokens per window" },
+    stride: { type: "integer", help: "tokens between window starts" },
+    "no-drop-last": { type: "boolean", help: "keep a short last batch" },
+    shuffle: { type: "boolean", help: "seeded random order" },
+    seed: { type: "integer", help: "the shuffle seed, in [0, 4294967295]" },
+    epoch: { type: "integer", help: "the epoch whose order to show" },
+    rank: { type: "integer", help: "this rank, in [0, world size - 1]" },
+    "world-size": { type: "integer", help: "data-parallel ranks" },
+    json: { type: "boolean", help: "print one JSON object" },
+  });
+  if (positionals.length > 1) {
+    throw new InputError("FILE", `takes one path (or -), got ${positionals.length}`);
+  }
+  const batchSize = required(options, "batch-size");
+  const maxLength = required(options, "max-length");
+  const stride = required(options, "stride");
+  const shuffle = options.get("shuffle") === true;
+  if (options.has("seed") && !shuffle) {
+    throw new InputError("--seed", "only applies with --shuffle");
+  }
+  const epoch = (options.get("epoch") ?? 0) as number;
+  const loaderOptions = {
+    batchSize,
+    maxLength,
+    stride,
+    shuffle,
+    dropLast: options.get("no-drop-last") !== true,
+    seed: options.get("seed") as number | undefined,
+    rank: options.get("rank") as number | undefined,
+    worldSize: options.get("world-size") as number | undefined,
+  };
+  try {
+    // Every number is checked before the text is read and tokenized.
+    checkWindowOptions(loaderOptions);
+    checkLoaderOptions(loaderOptions);
+    checkInteger("epoch", epoch, 0, MAX_SEED);
+  } catch (error) {
+    asOptionError(error);
+  }
+  const text = positionals.length === 0
+    ? await readTextFile(SAMPLE_TEXT_URL)
+    : await readInput(positionals[0]);
+  const tokenizer = tokenizerFromOptions(options, text);
+  const loader = buildLoader(text, { ...loaderOptions, tokenizer });
+  const firstBatches: ReturnType<typeof nested>[] = [];
+  let lastBatch: ReturnType<typeof nested> | undefined;
+  for (const batch of loader.batches(epoch)) {
+    if (batch.index < 2) firstBatches.push(nested(batch));
+    if (batch.index === loader.numBatches - 1) lastBatch = nested(batch);
+  }
+  const counts = {
+    num_tokens: loader.dataset.ids.length,
+    num_windows: loader.dataset.length,
+    num_batches: loader.numBatches,
+  };
+  if (options.get("json")) {
+    console.log(JSON.stringify({ ...counts, first_batches: firstBatches, last_batch: lastBatch }));
+    return;
+  }
+  console.log(
+    `${tokenizer.name}: ${counts.num_tokens} tokens → ${counts.num_windows} windows ` +
+      `(max length ${maxLength}, stride ${stride}) → ${counts.num_batches} ` +
+      `batch${counts.num_batches === 1 ? "" : "es"} of ${batchSize}` +
+      (lastBatch!.inputs.length < batchSize ? ` (the last one ${lastBatch!.inputs.length})` : "") +
+      (shuffle ? `, shuffled with seed ${loader.seed}, epoch ${epoch}` : "") +
+      (loader.worldSize > 1 ? `, rank ${loader.rank} of ${loader.worldSize}` : ""),
+  );
+  const shown = firstBatches.map((batch, index) => ({ batch, index }));
+  if (loader.numBatches > firstBatches.length) {
+    shown.push({ batch: lastBatch!, index: loader.numBatches - 1 });
+  }
+  for (const { batch, index } of shown) {
+    console.log(`\nbatch ${index}: inputs`);
+    console.log(formatRows(batch.inputs));
+    console.log(`batch ${index}: targets`);
+    console.log(formatRows(batch.targets));
+  }
+}
+
+if (import.meta.main) await runCli(COMMAND, main);

@@ -1,0 +1,151 @@
+import { InputError } from "../errors.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
+
+/** Token ids as the windowing stage takes them: 32-bit, or 16-bit for vocabularies up to 65,536. */
+export type TokenIds = Uint32Array | Uint16Array;
+
+/** Options of {@linkcode WindowDataset}: the book's `max_length` and `stride`. */
+export interface WindowDatasetOptions {
+  /** Tokens per window (the model's context length), an integer >= 1. */
+  maxLength: number;
+  /** Tokens between the starts of consecutive windows, an integer >= 1. */
+  stride: number;
+}
+
+/** The most tokens a dataset holds: window starts are reported as 32-bit unsigned integers. */
+const MAX_TOKENS = 0xffff_ffff;
+
+/** Throws an {@linkcode InputError} unless `ids` is a {@linkcode TokenIds} array this stage can index. */
+export function checkTokenIds(ids: unknown): asserts ids is TokenIds {
+  if (!(ids instanceof Uint32Array || ids instanceof Uint16Array)) {
+    throw new InputError(
+      "ids",
+      `must be a Uint32Array or Uint16Array of token ids, got ${describe(ids)}` +
+        (Array.isArray(ids) ? " (use Uint32Array.from(ids))" : ""),
+    );
+  }
+  if (ids.length > MAX_TOKENS) {
+    throw new InputError("ids", `must hold at most ${MAX_TOKENS} tokens, got ${ids.length}`);
+  }
+}
+
+/** Throws an {@linkcode InputError} unless `options` are valid window options (before any work). */
+export function checkWindowOptions(options: WindowDatasetOptions): void {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("options", `must be { maxLength, stride }, got ${describe(options)}`);
+  }
+  checkInteger("maxLength", options.maxLength, 1);
+  checkInteger("stride", options.stride, 1);
+}
+
+/**
+ * Throws an {@linkcode InputError} unless `count` tokens make at least one window of `maxLength`:
+ * the book's `GPTDatasetV1` asserts "Number of tokenized inputs must at least be equal to
+ * max_length+1", since the target is the input shifted by one token.
+ */
+export function checkEnoughTokens(parameter: string, count: number, maxLength: number): void {
+  if (count < maxLength + 1) {
+    throw new InputError(
+      parameter,
+      `holds ${count} tokens, but maxLength ${maxLength} needs at least maxLength + 1 = ${
+        maxLength + 1
+      } (an input and its target shifted by one token)`,
+    );
+  }
+}
+
+/**
+ * The book's `GPTDatasetV1` over a token-id array, without copies: window `k` starts at token
+ * `k * stride`, its input is `ids[start, start + maxLength)` and its target the same span shifted
+ * by one token, `ids[start + 1, start + maxLength + 1)`.
+ *
+ * The starts are exactly the book's `range(0, len(ids) - max_length, stride)`, so there are
+ * `ceil((n - maxLength) / stride)` windows for `n` tokens. The last start is at most
+ * `n - maxLength - 1`, the last one whose target fits: when `(n - maxLength) % stride == 0` the
+ * window at `n - maxLength` (whose input would fit but whose target would run one token past the
+ * end) is not produced, and in general the last `(n - maxLength - 1) % stride` tokens are never
+ * part of a target. This reproduces the book's counts (e.g. 1,286 windows for 5,145 tokens with
+ * `maxLength` 4 and `stride` 4).
+ *
+ * Windows are `subarray` views of `ids`: the dataset holds the array you pass (it does not copy
+ * it; changing the array changes the windows) and a few numbers, so its memory is O(n) at any
+ * stride, where the book's list of tensors takes O(n · maxLength / stride).
+ *
+ * @example The book's first windows of "The Verdict" (max length 4, stride 1)
+ * ```ts
+ * import { BpeTokenizer, WindowDataset } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using gpt2 = new BpeTokenizer("gpt2");
+ * const ids = gpt2.encode("I HAD always thought Jack Gisburn rather a cheap genius");
+ * const dataset = new WindowDataset(ids, { maxLength: 4, stride: 1 });
+ * assert.equal(dataset.length, ids.length - 4);
+ * assert.deepEqual([...dataset.input(0)], [40, 367, 2885, 1464]);
+ * assert.deepEqual([...dataset.target(0)], [367, 2885, 1464, 1807]);
+ * assert.equal(dataset.input(1).buffer, ids.buffer); // a view, not a copy
+ * ```
+ */
+export class WindowDataset {
+  readonly #ids: TokenIds;
+  readonly #maxLength: number;
+  readonly #stride: number;
+  readonly #length: number;
+
+  /**
+   * A dataset of windows over `ids`.
+   *
+   * @param ids The token ids (kept, not copied); at least `maxLength + 1` of them.
+   * @param options `maxLength` and `stride`, integers >= 1.
+   */
+  constructor(ids: TokenIds, options: WindowDatasetOptions) {
+    checkTokenIds(ids);
+    checkWindowOptions(options);
+    checkEnoughTokens("ids", ids.length, options.maxLength);
+    this.#ids = ids;
+    this.#maxLength = options.maxLength;
+    this.#stride = options.stride;
+    this.#length = Math.ceil((ids.length - options.maxLength) / options.stride);
+  }
+
+  /** The token ids the windows view. */
+  get ids(): TokenIds {
+    return this.#ids;
+  }
+
+  /** Tokens per window. */
+  get maxLength(): number {
+    return this.#maxLength;
+  }
+
+  /** Tokens between consecutive window starts. */
+  get stride(): number {
+    return this.#stride;
+  }
+
+  /** The number of windows, the book's `len(dataset)`. */
+  get length(): number {
+    return this.#length;
+  }
+
+  #checkIndex(index: number): void {
+    checkInteger("index", index, 0, this.#length - 1);
+  }
+
+  /** The token offset in {@linkcode WindowDataset.ids} where window `index` starts. */
+  start(index: number): number {
+    this.#checkIndex(index);
+    return index * this.#stride;
+  }
+
+  /** Window `index`'s input tokens: a view of `maxLength` ids, never a copy. */
+  input(index: number): TokenIds {
+    const start = this.start(index);
+    return this.#ids.subarray(start, start + this.#maxLength);
+  }
+
+  /** Window `index`'s target tokens: its input shifted by one token, a view as well. */
+  target(index: number): TokenIds {
+    const start = this.start(index) + 1;
+    return this.#ids.subarray(start, start + this.#maxLength);
+  }
+}
