@@ -40,6 +40,14 @@ export function describe(value: unknown): string {
     return String(value);
   }
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return `a ${typeof value}`;
+  if (ArrayBuffer.isView(value)) return withArticle(value.constructor.name);
+  if (typeof value === "object") {
+    const name = Object.getPrototypeOf(value)?.constructor?.name;
+    return name && name !== "Object" ? withArticle(name) : "an object";
+  }
+  return withArticle(typeof value);
+}
+
+function withArticle(noun: string): string {
+  return (/^[aeiouAEIOU]/.test(noun) ? "an " : "a ") + noun;
 }
