@@ -49,5 +49,5 @@ export function describe(value: unknown): string {
 }
 
 function withArticle(noun: string): string {
-  return (/^[aeiouAEIOU]/.test(noun) ? "an " : "a ") + noun;
+  return (/^[aeio]/i.test(noun) ? "an " : "a ") + noun; // "a Uint8Array", "an Int32Array"
 }
