@@ -38,3 +38,6 @@ export {
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
 export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+
+// embed / gpu: WebGPU device, tensors, WGSL embedding kernels, embedding layers, seeded init
+export { TorchGenerator } from "./src/embed/torch_rng.ts";
