@@ -40,4 +40,14 @@ export {
 export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
 
 // embed / gpu: WebGPU device, tensors, WGSL embedding kernels, embedding layers, seeded init
+export { GpuDevice, type GpuDeviceOptions } from "./src/gpu/device.ts";
+export { GpuError, type GpuErrorKind } from "./src/gpu/gpu_error.ts";
+export {
+  type DType,
+  type DTypeArrays,
+  type NestedArray,
+  Tensor,
+  type TensorOptions,
+} from "./src/gpu/tensor.ts";
+export { type FormattableArray, formatTensor } from "./src/gpu/format_tensor.ts";
 export { TorchGenerator } from "./src/embed/torch_rng.ts";
