@@ -50,4 +50,8 @@ export {
   type TensorOptions,
 } from "./src/gpu/tensor.ts";
 export { type FormattableArray, formatTensor } from "./src/gpu/format_tensor.ts";
+export type { TokenIds } from "./src/gpu/kernels/token_ids.ts";
+export { gather } from "./src/gpu/kernels/gather.ts";
+export { positionalAdd } from "./src/gpu/kernels/positional_add.ts";
+export { gatherPositionalAdd } from "./src/gpu/kernels/gather_positional_add.ts";
 export { TorchGenerator } from "./src/embed/torch_rng.ts";
