@@ -55,3 +55,7 @@ export { gather } from "./src/gpu/kernels/gather.ts";
 export { positionalAdd } from "./src/gpu/kernels/positional_add.ts";
 export { gatherPositionalAdd } from "./src/gpu/kernels/gather_positional_add.ts";
 export { TorchGenerator } from "./src/embed/torch_rng.ts";
+export type { EmbeddingInit } from "./src/embed/embedding_init.ts";
+export { TokenEmbedding } from "./src/embed/token_embedding.ts";
+export { PositionalEmbedding } from "./src/embed/positional_embedding.ts";
+export { InputEmbedding, type InputEmbeddingOptions } from "./src/embed/input_embedding.ts";

@@ -44,3 +44,13 @@ export interface Chapter2Reference {
     input_embeddings_first_row: number[];
   };
 }
+
+/** `book_input_embeddings_seed123.f32`: the book's first-batch input embeddings, [8, 4, 256]. */
+export async function bookInputEmbeddings(): Promise<Float32Array> {
+  const bytes = await Deno.readFile(new URL("book_input_embeddings_seed123.f32", FIXTURES_URL));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Float32Array.from(
+    { length: bytes.byteLength / 4 },
+    (_, i) => view.getFloat32(4 * i, true),
+  );
+}
