@@ -78,3 +78,23 @@ export {
   type WriteSafetensorsOptions,
 } from "./src/weights/safetensors_writer.ts";
 export { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./src/weights/float16.ts";
+// embed / gpu: WebGPU device, tensors, WGSL embedding kernels, embedding layers, seeded init
+export { GpuDevice, type GpuDeviceOptions } from "./src/gpu/device.ts";
+export { GpuError, type GpuErrorKind } from "./src/gpu/gpu_error.ts";
+export {
+  type DType,
+  type DTypeArrays,
+  type NestedArray,
+  Tensor,
+  type TensorOptions,
+} from "./src/gpu/tensor.ts";
+export { type FormattableArray, formatTensor } from "./src/gpu/format_tensor.ts";
+export type { TokenIds } from "./src/gpu/kernels/token_ids.ts";
+export { gather } from "./src/gpu/kernels/gather.ts";
+export { positionalAdd } from "./src/gpu/kernels/positional_add.ts";
+export { gatherPositionalAdd } from "./src/gpu/kernels/gather_positional_add.ts";
+export { TorchGenerator } from "./src/embed/torch_rng.ts";
+export type { EmbeddingInit } from "./src/embed/embedding_init.ts";
+export { TokenEmbedding } from "./src/embed/token_embedding.ts";
+export { PositionalEmbedding } from "./src/embed/positional_embedding.ts";
+export { InputEmbedding, type InputEmbeddingOptions } from "./src/embed/input_embedding.ts";

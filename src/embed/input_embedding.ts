@@ -1,0 +1,120 @@
+import { InputError } from "../errors.ts";
+import { checkInteger } from "../internal/checks.ts";
+import type { GpuDevice } from "../gpu/device.ts";
+import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
+import type { TokenIds } from "../gpu/kernels/token_ids.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { PositionalEmbedding } from "./positional_embedding.ts";
+import { TokenEmbedding } from "./token_embedding.ts";
+import { TorchGenerator } from "./torch_rng.ts";
+
+/** Sizes and seed of {@linkcode InputEmbedding.create}. */
+export interface InputEmbeddingOptions {
+  /** Rows of the token table (the encoding's vocabulary size, 50257 for GPT-2). */
+  vocabSize: number;
+  /** Rows of the position table (the longest sequence; the book uses its max length, 4). */
+  contextLength: number;
+  /** The embedding dimension (256 in the book). */
+  dim: number;
+  /** `torch.manual_seed(seed)` before both tables (123 in the book). */
+  seed: number;
+}
+
+/**
+ * The book's input embeddings, `token_embedding_layer(inputs) + pos_embedding_layer(arange(seq))`,
+ * computed by one fused GPU kernel from a token table and a position table.
+ *
+ * @example The book's tables for GPT-2 (seed 123, 256 dimensions, context length 4)
+ * ```ts
+ * import { GpuDevice, InputEmbedding } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const gpu = await GpuDevice.shared();
+ * using embedding = await InputEmbedding.create(gpu, { vocabSize: 50257, contextLength: 4, dim: 256, seed: 123 });
+ * using out = await embedding.forward([[40, 367, 2885, 1464], [1807, 3619, 402, 271]]);
+ * assert.deepEqual(out.shape, [2, 4, 256]);
+ * ```
+ */
+export class InputEmbedding {
+  /** The token table. */
+  readonly token: TokenEmbedding;
+  /** The position table. */
+  readonly position: PositionalEmbedding;
+
+  /**
+   * Combines two layers of the same dimension on the same device; disposing the result disposes
+   * both.
+   *
+   * @param token The token embedding.
+   * @param position The positional embedding.
+   */
+  constructor(token: TokenEmbedding, position: PositionalEmbedding) {
+    if (!(token instanceof TokenEmbedding)) {
+      throw new InputError("token", "must be a TokenEmbedding");
+    }
+    if (!(position instanceof PositionalEmbedding)) {
+      throw new InputError("position", "must be a PositionalEmbedding");
+    }
+    if (token.dim !== position.dim) {
+      throw new InputError(
+        "position",
+        `has dimension ${position.dim}, but the token embedding has ${token.dim}`,
+      );
+    }
+    if (token.weight.device !== position.weight.device) {
+      throw new InputError("position", "lives on another GPU device than the token embedding");
+    }
+    this.token = token;
+    this.position = position;
+  }
+
+  /**
+   * Seeds a generator with `seed` and creates the token table and then the position table from
+   * its stream, as `torch.manual_seed(seed)` followed by the two `nn.Embedding` constructions.
+   *
+   * @param gpu The device to hold both tables.
+   * @param options Vocabulary size, context length, dimension and seed.
+   */
+  static async create(gpu: GpuDevice, options: InputEmbeddingOptions): Promise<InputEmbedding> {
+    const { vocabSize, contextLength, dim, seed } = options;
+    checkInteger("vocabSize", vocabSize, 1);
+    checkInteger("contextLength", contextLength, 1);
+    checkInteger("dim", dim, 1);
+    const generator = new TorchGenerator(seed);
+    const token = await TokenEmbedding.create(gpu, vocabSize, dim, { generator });
+    try {
+      const position = await PositionalEmbedding.create(gpu, contextLength, dim, { generator });
+      return new InputEmbedding(token, position);
+    } catch (error) {
+      token.dispose();
+      throw error;
+    }
+  }
+
+  /** The embedding dimension. */
+  get dim(): number {
+    return this.token.dim;
+  }
+
+  /**
+   * Token plus position embeddings of `ids` `[..., seq]` (seq <= contextLength), giving
+   * `[...ids.shape, dim]`; ids outside the vocabulary are rejected before any GPU work.
+   *
+   * @param ids Token ids, e.g. a batch `[batchSize, maxLength]`.
+   * @returns A new tensor; dispose it when done.
+   */
+  forward(ids: TokenIds): Promise<Tensor<"f32">> {
+    return gatherPositionalAdd(ids, this.token.weight, this.position.weight);
+  }
+
+  /** Frees both tables. */
+  dispose(): void {
+    this.token.dispose();
+    this.position.dispose();
+  }
+
+  /** Frees both tables at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,92 @@
+import { checkInteger } from "../internal/checks.ts";
+import type { GpuDevice } from "../gpu/device.ts";
+import { gather } from "../gpu/kernels/gather.ts";
+import { positionalAdd } from "../gpu/kernels/positional_add.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+
+/**
+ * An absolute positional embedding, as the book's `torch.nn.Embedding(contextLength, dim)`
+ * applied to `torch.arange(seq)`: one learned row per position, added to token embeddings.
+ *
+ * @example
+ * ```ts
+ * import { GpuDevice, PositionalEmbedding, Tensor } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const gpu = await GpuDevice.shared();
+ * using positions = await PositionalEmbedding.create(gpu, 4, 2, { weight: [[0, 0], [1, 1], [2, 2], [3, 3]] });
+ * using first = await positions.forward(2); // pos_embedding_layer(torch.arange(2))
+ * assert.deepEqual(await first.toArray(), [[0, 0], [1, 1]]);
+ * using x = await Tensor.from(gpu, [[[0.5, 0.5], [0.5, 0.5]]]);
+ * using sum = await positions.addTo(x);
+ * assert.deepEqual(await sum.toArray(), [[[0.5, 0.5], [1.5, 1.5]]]);
+ * ```
+ */
+export class PositionalEmbedding {
+  /** The number of positions: sequences may be at most this long. */
+  readonly contextLength: number;
+  /** The embedding dimension (columns). */
+  readonly dim: number;
+  /** The `[contextLength, dim]` table. */
+  readonly weight: Tensor<"f32">;
+
+  private constructor(weight: Tensor<"f32">) {
+    this.weight = weight;
+    [this.contextLength, this.dim] = weight.shape;
+  }
+
+  /**
+   * Creates the table on `gpu`, its weights from a seed, a generator's stream or given values.
+   *
+   * @param gpu The device to hold the table.
+   * @param contextLength The number of positions, an integer >= 1.
+   * @param dim The embedding dimension, an integer >= 1.
+   * @param init Where the weights come from (see {@linkcode EmbeddingInit}).
+   */
+  static async create(
+    gpu: GpuDevice,
+    contextLength: number,
+    dim: number,
+    init: EmbeddingInit,
+  ): Promise<PositionalEmbedding> {
+    const values = initialWeight("contextLength", contextLength, dim, init);
+    const weight = await Tensor.from(gpu, values, {
+      shape: [contextLength, dim],
+      label: "positional embedding weight",
+    });
+    return new PositionalEmbedding(weight);
+  }
+
+  /**
+   * The embeddings of positions `0 .. length − 1` (the book's `pos_embeddings`), `[length, dim]`.
+   *
+   * @param length How many positions, in `[1, contextLength]` (default: all).
+   * @returns A new tensor; dispose it when done.
+   */
+  async forward(length: number = this.contextLength): Promise<Tensor<"f32">> {
+    checkInteger("length", length, 1, this.contextLength);
+    return await gather(Uint32Array.from({ length }, (_, i) => i), this.weight);
+  }
+
+  /**
+   * Adds each position's row to `x` `[..., seq, dim]` (seq <= contextLength), broadcast over
+   * the leading dimensions.
+   *
+   * @param x Token embeddings, `f32 [..., seq, dim]`.
+   * @returns A new tensor shaped like `x`; dispose it when done.
+   */
+  addTo(x: Tensor<"f32">): Promise<Tensor<"f32">> {
+    return positionalAdd(x, this.weight);
+  }
+
+  /** Frees the table. */
+  dispose(): void {
+    this.weight.dispose();
+  }
+
+  /** Frees the table at the end of a `using` block. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,286 @@
+import { GpuError, type GpuErrorKind } from "./gpu_error.ts";
+
+const NO_ADAPTER_HELP = "install a GPU driver, or Mesa's software adapter " +
+  "(Debian/Ubuntu: apt-get install mesa-vulkan-drivers)";
+
+/** Options of {@linkcode GpuDevice.request}. */
+export interface GpuDeviceOptions {
+  /** Which adapter to prefer when there are several (WebGPU's `powerPreference`). */
+  powerPreference?: GPUPowerPreference;
+}
+
+/** The error scopes every checked call runs in, innermost first (they are pushed in reverse). */
+const SCOPES: readonly (GPUErrorFilter & GpuErrorKind)[] = [
+  "validation",
+  "out-of-memory",
+  "internal",
+];
+
+let shared: Promise<GpuDevice> | undefined;
+let sharedDevice: GpuDevice | undefined;
+
+/**
+ * A WebGPU device with the adapter's own maxima for storage bindings and buffers, and the
+ * bookkeeping every GPU operation of this module goes through: checked submission (a validation,
+ * out-of-memory or internal error becomes a thrown {@linkcode GpuError} at the call that caused
+ * it), counted buffers, and readback through a staging buffer.
+ *
+ * WebGPU needs no Deno permission. Without a GPU, Mesa's llvmpipe software adapter works.
+ *
+ * @example
+ * ```ts
+ * import { GpuDevice } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const gpu = await GpuDevice.shared();
+ * assert.equal(typeof gpu.description, "string"); // e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
+ * assert.ok(gpu.limits.maxStorageBufferBindingSize >= 128 * 1024 * 1024);
+ * ```
+ */
+export class GpuDevice {
+  readonly #device: GPUDevice;
+  readonly #info: GPUAdapterInfo;
+  #lost: string | undefined;
+  #liveBuffers = 0;
+  #liveBytes = 0;
+
+  private constructor(device: GPUDevice, info: GPUAdapterInfo) {
+    this.#device = device;
+    this.#info = info;
+    // Deno may leave `lost` undefined; where it exists, remember why the device went away.
+    device.lost?.then((info) => {
+      this.#lost = info.message || info.reason || "unknown reason";
+    });
+  }
+
+  /**
+   * Requests an adapter and a new device whose `maxStorageBufferBindingSize` and `maxBufferSize`
+   * are the adapter's maxima (WebGPU's defaults are lower).
+   *
+   * @param options Adapter preference.
+   * @returns The device; a {@linkcode GpuError} of kind `"unavailable"` when there is no adapter.
+   */
+  static async request(options: GpuDeviceOptions = {}): Promise<GpuDevice> {
+    const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+    if (gpu === undefined) {
+      throw new GpuError(
+        "unavailable",
+        `WebGPU is not available in this runtime; ${NO_ADAPTER_HELP}`,
+      );
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+    if (adapter === null) {
+      throw new GpuError("unavailable", `no WebGPU adapter found: ${NO_ADAPTER_HELP}`);
+    }
+    let device: GPUDevice;
+    try {
+      device = await adapter.requestDevice({
+        requiredLimits: {
+          maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+          maxBufferSize: adapter.limits.maxBufferSize,
+        },
+      });
+    } catch (error) {
+      throw new GpuError(
+        "unavailable",
+        `the WebGPU adapter "${adapter.info.description}" did not grant a device: ${
+          (error as Error).message
+        }`,
+      );
+    }
+    return new GpuDevice(device, adapter.info);
+  }
+
+  /**
+   * One device for the whole process, requested on first use (later calls return the same one).
+   * Destroying it makes the next call request a new one.
+   */
+  static shared(): Promise<GpuDevice> {
+    if (shared === undefined) {
+      shared = GpuDevice.request().then(
+        (device) => sharedDevice = device,
+        (error) => {
+          shared = undefined; // let a later call try again
+          throw error;
+        },
+      );
+    }
+    return shared;
+  }
+
+  /** The underlying WebGPU device, for kernels of your own. */
+  get device(): GPUDevice {
+    this.#checkUsable();
+    return this.#device;
+  }
+
+  /** The adapter's description, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits)"` (may be empty). */
+  get description(): string {
+    return this.#info.description;
+  }
+
+  /** The adapter's vendor, architecture, device and description as WebGPU reports them. */
+  get adapterInfo(): GPUAdapterInfo {
+    return this.#info;
+  }
+
+  /** The device's limits (`maxStorageBufferBindingSize`, `maxBufferSize`, …). */
+  get limits(): GPUSupportedLimits {
+    return this.#device.limits;
+  }
+
+  /** How many buffers made through {@linkcode GpuDevice.createBuffer} are alive. */
+  get liveBuffers(): number {
+    return this.#liveBuffers;
+  }
+
+  /** How many bytes those live buffers hold. */
+  get liveBytes(): number {
+    return this.#liveBytes;
+  }
+
+  /** Why the device was lost, or `undefined` while it is usable. */
+  get lost(): string | undefined {
+    return this.#lost;
+  }
+
+  /**
+   * Creates a buffer and counts it as live until {@linkcode GpuDevice.releaseBuffer}. Call it
+   * inside {@linkcode GpuDevice.checked} so that a failed allocation throws.
+   *
+   * @param descriptor WebGPU's buffer descriptor.
+   */
+  createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer {
+    const buffer = this.device.createBuffer(descriptor);
+    this.#liveBuffers++;
+    this.#liveBytes += buffer.size;
+    return buffer;
+  }
+
+  /**
+   * Destroys a buffer made by {@linkcode GpuDevice.createBuffer} (work already submitted
+   * that uses it still completes).
+   *
+   * @param buffer The buffer, which must not be used afterwards.
+   */
+  releaseBuffer(buffer: GPUBuffer): void {
+    this.#liveBuffers--;
+    this.#liveBytes -= buffer.size;
+    buffer.destroy();
+  }
+
+  /**
+   * Writes `data` to the start of `buffer` through the device's queue (inside
+   * {@linkcode GpuDevice.checked} for errors to surface).
+   *
+   * @param buffer A buffer with `COPY_DST` usage, at least `data.byteLength` long.
+   * @param data The values; views of shared memory are copied first, as WebGPU requires.
+   */
+  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array): void {
+    const source = data.buffer instanceof ArrayBuffer
+      ? data as Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>
+      : data.slice();
+    this.device.queue.writeBuffer(buffer, 0, source);
+  }
+
+  /**
+   * Runs GPU calls inside validation, out-of-memory and internal error scopes and throws the
+   * first error they report as a {@linkcode GpuError} naming `operation`. `work` must be
+   * synchronous: every call it makes is checked, and no other work interleaves.
+   *
+   * @example Creating a bind group over the binding limit throws
+   * ```ts
+   * import { GpuDevice, GpuError } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * await assert.rejects(
+   *   gpu.checked("bad buffer", (device) => device.createBuffer({ size: 6, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE })),
+   *   (e: unknown) => e instanceof GpuError && e.kind === "validation" && e.message.startsWith("bad buffer: "),
+   * );
+   * ```
+   *
+   * @param operation Names the operation in the error message.
+   * @param work The WebGPU calls to check; its result is returned.
+   */
+  async checked<T>(operation: string, work: (device: GPUDevice) => T): Promise<T> {
+    const device = this.device;
+    for (let i = SCOPES.length - 1; i >= 0; i--) device.pushErrorScope(SCOPES[i]);
+    let result: T | undefined;
+    let thrown: { error: unknown } | undefined;
+    try {
+      result = work(device);
+    } catch (error) {
+      thrown = { error };
+    }
+    // Pop all scopes before awaiting, so that no concurrent call's scope is popped by mistake.
+    const popped = SCOPES.map(() => device.popErrorScope());
+    const errors = await Promise.all(popped);
+    for (let i = 0; i < SCOPES.length; i++) {
+      const error = errors[i];
+      if (error !== null) {
+        throw new GpuError(
+          SCOPES[i],
+          `${operation}: GPU ${SCOPES[i]} error: ${error.message.trim()}`,
+        );
+      }
+    }
+    if (thrown !== undefined) throw thrown.error;
+    return result as T;
+  }
+
+  /**
+   * Copies `byteLength` bytes of a buffer (which needs `COPY_SRC` usage) back to the CPU
+   * through a `MAP_READ | COPY_DST` staging buffer.
+   *
+   * @param buffer The buffer to read.
+   * @param byteLength How many bytes to read from its start, a multiple of 4.
+   * @returns A copy of the bytes, valid after the staging buffer is gone.
+   */
+  async read(buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+    if (byteLength === 0) return new ArrayBuffer(0);
+    const staging = await this.checked("read: staging buffer", () =>
+      this.createBuffer({
+        label: "readback staging",
+        size: byteLength,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }));
+    try {
+      await this.checked("read: copy", (device) => {
+        const encoder = device.createCommandEncoder({ label: "readback" });
+        encoder.copyBufferToBuffer(buffer, 0, staging, 0, byteLength);
+        device.queue.submit([encoder.finish()]);
+      });
+      try {
+        await staging.mapAsync(GPUMapMode.READ);
+      } catch (error) {
+        throw new GpuError(
+          this.#lost === undefined ? "internal" : "lost",
+          `read: mapping the staging buffer failed: ${(error as Error).message}`,
+        );
+      }
+      // The mapped range is only valid until unmap: copy it out first.
+      const bytes = staging.getMappedRange(0, byteLength).slice(0);
+      staging.unmap();
+      return bytes;
+    } finally {
+      this.releaseBuffer(staging);
+    }
+  }
+
+  /** Destroys the device; its buffers become invalid. */
+  destroy(): void {
+    if (this.#lost === undefined) this.#lost = "destroyed";
+    this.#device.destroy();
+    if (sharedDevice === this) {
+      shared = undefined;
+      sharedDevice = undefined;
+    }
+  }
+
+  #checkUsable(): void {
+    if (this.#lost !== undefined) {
+      throw new GpuError("lost", `the GPU device was lost (${this.#lost}); request a new one`);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { gatherPositionalAdd, GpuDevice, GpuError, Tensor } from "../../mod.ts";
+import { dispatchGrid } from "../../src/gpu/kernels/compute_kernel.ts";
+
+Deno.test("the device", async (t) => {
+  const gpu = await GpuDevice.shared();
+  await t.step("an adapter is present (llvmpipe without a GPU) and described", async () => {
+    const adapter = await navigator.gpu.requestAdapter();
+    assert.ok(adapter, "no WebGPU adapter: apt-get install mesa-vulkan-drivers (or a GPU driver)");
+    assert.equal(gpu.description, adapter.info.description);
+    assert.equal(gpu.adapterInfo.description, adapter.info.description);
+  });
+  await t.step("storage binding and buffer limits are the adapter's maxima", async () => {
+    const adapter = (await navigator.gpu.requestAdapter())!;
+    assert.equal(
+      gpu.limits.maxStorageBufferBindingSize,
+      adapter.limits.maxStorageBufferBindingSize,
+    );
+    assert.equal(gpu.limits.maxBufferSize, adapter.limits.maxBufferSize);
+  });
+  await t.step("shared() returns one device", async () => {
+    assert.equal(await GpuDevice.shared(), gpu);
+  });
+  await t.step("checked() turns a validation error into a thrown GpuError", async () => {
+    await assert.rejects(
+      gpu.checked("mapped both ways", (device) =>
+        device.createBuffer({
+          size: 16,
+          usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE,
+        })),
+      (e: unknown) =>
+        e instanceof GpuError && e.kind === "validation" &&
+        e.message.startsWith("mapped both ways: GPU validation error: "),
+    );
+    // The scopes are balanced: a good call afterwards reports nothing.
+    assert.equal(await gpu.checked("fine", () => 42), 42);
+  });
+  await t.step("checked() rethrows what the work itself throws", async () => {
+    await assert.rejects(
+      gpu.checked("throws", () => {
+        throw new RangeError("boom");
+      }),
+      RangeError,
+    );
+  });
+  await t.step("a destroyed device refuses further work", async () => {
+    const own = await GpuDevice.request();
+    own.destroy();
+    assert.equal(own.lost, "destroyed");
+    await assert.rejects(
+      Tensor.zeros(own, [4]),
+      (e: unknown) =>
+        e instanceof GpuError && e.kind === "lost" && /was lost \(destroyed\)/.test(e.message),
+    );
+  });
+});
+
+Deno.test("no adapter: an error that says how to get one", async () => {
+  const gpu = navigator.gpu;
+  Object.defineProperty(gpu, "requestAdapter", {
+    value: () => Promise.resolve(null),
+    configurable: true,
+  });
+  try {
+    await assert.rejects(
+      GpuDevice.request(),
+      (e: unknown) =>
+        e instanceof GpuError && e.kind === "unavailable" &&
+        e.message.includes("no WebGPU adapter found") &&
+        e.message.includes("apt-get install mesa-vulkan-drivers"),
+    );
+  } finally {
+    delete (gpu as { requestAdapter?: unknown }).requestAdapter; // back to the prototype's
+  }
+  assert.ok(await gpu.requestAdapter());
+});
+
+Deno.test("a dispatch that fails validation raises instead of returning zeros", async () => {
+  const gpu = await GpuDevice.shared();
+  const maxBinding = gpu.limits.maxStorageBufferBindingSize;
+  const dim = 256;
+  // An output one row larger than one storage binding may be: WebGPU rejects the bind group.
+  const rows = Math.floor(maxBinding / (dim * 4)) + 1;
+  using table = await Tensor.zeros(gpu, [2, dim]);
+  using positions = await Tensor.zeros(gpu, [1, dim]);
+  const before = gpu.liveBuffers;
+  await assert.rejects(
+    gatherPositionalAdd({ data: new Uint32Array(rows), shape: [rows, 1] }, table, positions),
+    (e: unknown) =>
+      e instanceof GpuError && e.kind === "validation" &&
+      e.message.startsWith("gather + positional add: GPU validation error: ") &&
+      e.message.includes(String(maxBinding)),
+  );
+  assert.equal(gpu.liveBuffers, before, "the output and temporary buffers are released");
+});
+
+Deno.test("dispatch grids fold more than 65,535 workgroups into 2D", () => {
+  assert.deepEqual(dispatchGrid(1, 65535), { x: 1, y: 1 });
+  assert.deepEqual(dispatchGrid(65535 * 64, 65535), { x: 65535, y: 1 });
+  const grid = dispatchGrid(65535 * 64 + 1, 65535);
+  assert.deepEqual(grid, { x: 32768, y: 2 });
+  assert.ok(grid.x * grid.y * 64 >= 65535 * 64 + 1);
+  assert.throws(() => dispatchGrid(65535 * 65535 * 64 + 64, 65535), /more than 65535²/);
+});

@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import {
+  gather,
+  gatherPositionalAdd,
+  GpuDevice,
+  InputError,
+  positionalAdd,
+  Tensor,
+  TorchGenerator,
+} from "../../mod.ts";
+import {
+  gatherCpu,
+  gatherPositionalAddCpu,
+  positionalAddCpu,
+} from "../../src/embed/cpu_reference.ts";
+import { dispatchGrid, WORKGROUP_SIZE } from "../../src/gpu/kernels/compute_kernel.ts";
+import { gatherKernel } from "../../src/gpu/kernels/gather.ts";
+import { assertClose } from "../helpers/assert_close.ts";
+
+const gpu = await GpuDevice.shared();
+
+/** Random ids in [0, vocab) that include 0 and vocab − 1. */
+function randomIds(random: TorchGenerator, count: number, vocab: number): Uint32Array {
+  const ids = Uint32Array.from({ length: count }, () => random.nextUint32() % vocab);
+  ids[0] = vocab - 1;
+  ids[count - 1] = 0;
+  return ids;
+}
+
+interface Case {
+  batch: number;
+  seq: number;
+  vocab: number;
+  dim: number;
+}
+
+/** Runs the three kernels on one shape and compares each with the CPU reference, exactly. */
+async function compareWithCpu({ batch, seq, vocab, dim }: Case, random: TorchGenerator) {
+  const tableValues = random.normal(vocab * dim);
+  const positionValues = random.normal((seq + 1) * dim); // one spare row: only seq are used
+  const ids = randomIds(random, batch * seq, vocab);
+  using table = await Tensor.from(gpu, tableValues, { shape: [vocab, dim] });
+  using positions = await Tensor.from(gpu, positionValues, { shape: [seq + 1, dim] });
+  const batchIds = { data: ids, shape: [batch, seq] };
+  const label = `B=${batch} T=${seq} V=${vocab} D=${dim}`;
+
+  const expectedGather = gatherCpu(ids, tableValues, dim);
+  using gathered = await gather(batchIds, table);
+  assert.deepEqual(gathered.shape, [batch, seq, dim]);
+  assertClose(await gathered.read(), expectedGather, {}, `gather ${label}`);
+
+  using added = await positionalAdd(gathered, positions);
+  assert.deepEqual(added.shape, [batch, seq, dim]);
+  const expectedAdd = positionalAddCpu(expectedGather, positionValues, seq, dim);
+  assertClose(await added.read(), expectedAdd, {}, `positional add ${label}`);
+
+  using fused = await gatherPositionalAdd(batchIds, table, positions);
+  assert.deepEqual(fused.shape, [batch, seq, dim]);
+  const expectedFused = gatherPositionalAddCpu(ids, tableValues, positionValues, seq, dim);
+  assertClose(await fused.read(), expectedFused, {}, `fused ${label}`);
+  assertClose(expectedFused, expectedAdd, {}, `CPU fused = gather + add ${label}`);
+}
+
+Deno.test("GPU kernels equal the CPU reference", async (t) => {
+  const random = new TorchGenerator(2024);
+  await t.step("dims 1 to 9 and 257 (not multiples of 4), odd batch shapes", async () => {
+    for (const dim of [1, 2, 3, 4, 5, 6, 7, 8, 9, 257]) {
+      await compareWithCpu({ batch: 3, seq: 5, vocab: 11, dim }, random);
+    }
+  });
+  await t.step("random shapes", async () => {
+    for (let i = 0; i < 6; i++) {
+      const shape = {
+        batch: 1 + random.nextUint32() % 9,
+        seq: 1 + random.nextUint32() % 17,
+        vocab: 1 + random.nextUint32() % 500,
+        dim: 1 + random.nextUint32() % 300,
+      };
+      await compareWithCpu(shape, random);
+    }
+  });
+  await t.step("a vocabulary of one id, one token", async () => {
+    await compareWithCpu({ batch: 1, seq: 1, vocab: 1, dim: 3 }, random);
+  });
+  await t.step("over 65,535 × 64 invocations: the 2D dispatch", async () => {
+    // B·T·ceil(D/4) = 64 · 1025 · 65 = 4,264,000 > 65,535 · 64 = 4,194,240 work items.
+    const shape = { batch: 64, seq: 1025, vocab: 1000, dim: 257 };
+    const invocations = shape.batch * shape.seq * Math.ceil(shape.dim / 4);
+    const grid = dispatchGrid(invocations, gpu.limits.maxComputeWorkgroupsPerDimension);
+    assert.ok(grid.y > 1, `expected a 2D grid, got ${JSON.stringify(grid)}`);
+    assert.ok(grid.x * grid.y * WORKGROUP_SIZE >= invocations);
+    await compareWithCpu(shape, random);
+  });
+});
+
+Deno.test("kernel pipelines are compiled once per device", async () => {
+  const first = await gatherKernel.pipeline(gpu);
+  using table = await Tensor.from(gpu, [[1, 2]]);
+  using out = await gather([0], table);
+  assert.deepEqual([...await out.read()], [1, 2]);
+  assert.equal(await gatherKernel.pipeline(gpu), first);
+});
+
+Deno.test("bad ids and tensors are rejected before dispatch", async (t) => {
+  using table = await Tensor.zeros(gpu, [10, 4]);
+  using positions = await Tensor.zeros(gpu, [3, 4]);
+  const before = gpu.liveBuffers;
+  const rejects = (run: () => Promise<unknown>, parameter: string, message: string) =>
+    assert.rejects(
+      run,
+      (e: unknown) =>
+        e instanceof InputError && e.parameter === parameter && e.message.includes(message),
+    );
+  await t.step("an id at the vocabulary size, with its position", async () => {
+    const message =
+      "must hold token ids in [0, 9] (the vocabulary size is 10), but ids[1][2] is 10";
+    await rejects(() => gather([[0, 1, 2], [3, 4, 10]], table), "ids", message);
+    await rejects(
+      () => gatherPositionalAdd([[0, 1, 2], [3, 4, 10]], table, positions),
+      "ids",
+      message,
+    );
+    await rejects(
+      () => gather({ data: Uint32Array.of(1, 2, 3, 4, 5, 99), shape: [2, 3] }, table),
+      "ids",
+      "but ids[1][2] is 99",
+    );
+  });
+  await t.step("negative and fractional ids", async () => {
+    await rejects(() => gather(Int32Array.of(0, -1), table), "ids", "but ids[1] is -1");
+    await rejects(() => gather([[0.5]], table), "ids", "but ids[0][0] is 0.5");
+  });
+  await t.step("ids of the wrong type or shape", async () => {
+    await rejects(
+      () => gather(Float32Array.of(1, 2) as unknown as Uint32Array, table),
+      "ids",
+      "must be token ids: nested arrays of integers, an Int32Array or Uint32Array, or { data, shape }; got a Float32Array",
+    );
+    await rejects(() => gather([[1, 2], [3]], table), "ids[1]", "must be an array of length 2");
+    await rejects(
+      () => gather({ data: Uint32Array.of(1, 2, 3), shape: [2, 2] }, table),
+      "ids.shape",
+      "[2, 2] holds 4 ids, but ids.data has 3",
+    );
+  });
+  await t.step("a positional table shorter than the sequence, or of another width", async () => {
+    await rejects(
+      () => gatherPositionalAdd([[1, 2, 3, 4]], table, positions),
+      "positions",
+      "has 3 rows (the context length), fewer than the sequence length 4",
+    );
+    using narrow = await Tensor.zeros(gpu, [3, 5]);
+    await rejects(
+      () => gatherPositionalAdd([[1]], table, narrow),
+      "positions",
+      "must have 4 columns (the embedding dimension), got shape [3, 5]",
+    );
+  });
+  await t.step("tensors of the wrong rank or dtype, or disposed", async () => {
+    using ids = await Tensor.zeros(gpu, [2, 4], "i32");
+    await rejects(
+      () => gather([0], ids as unknown as Tensor<"f32">),
+      "table",
+      "must be an f32 tensor, got i32",
+    );
+    using flat = await Tensor.zeros(gpu, [4]);
+    await rejects(
+      () => positionalAdd(flat, positions),
+      "x",
+      "must have at least 2 dimensions, got shape [4]",
+    );
+    const gone = await Tensor.zeros(gpu, [10, 4], "f32", "old table");
+    gone.dispose();
+    await rejects(
+      () => gather([0], gone),
+      "table",
+      "is a disposed tensor (old table, shape [10, 4])",
+    );
+  });
+  assert.equal(gpu.liveBuffers, before, "nothing was allocated");
+});
