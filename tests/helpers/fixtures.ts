@@ -67,6 +67,8 @@ export async function safetensorsReference(): Promise<SafetensorsReference> {
   const text = await Deno.readTextFile(new URL("safetensors_reference.json", FIXTURES_URL));
   const special: Record<string, number> = { inf: Infinity, "-inf": -Infinity, nan: NaN };
   return JSON.parse(text, (_key, value) => typeof value === "string" ? special[value] : value);
+}
+
 /** `book_input_embeddings_seed123.f32`: the book's first-batch input embeddings, [8, 4, 256]. */
 export async function bookInputEmbeddings(): Promise<Float32Array> {
   const bytes = await Deno.readFile(new URL("book_input_embeddings_seed123.f32", FIXTURES_URL));
