@@ -41,7 +41,7 @@ export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
 
 // windows: token ids → sliding-window datasets
 export {
-  type TokenIds,
+  type TokenArray,
   WindowDataset,
   type WindowDatasetOptions,
 } from "./src/windows/window_dataset.ts";
@@ -89,7 +89,7 @@ export {
   type TensorOptions,
 } from "./src/gpu/tensor.ts";
 export { type FormattableArray, formatTensor } from "./src/gpu/format_tensor.ts";
-export type { TokenIds } from "./src/gpu/kernels/token_ids.ts";
+export type { EmbeddingIds } from "./src/gpu/kernels/token_ids.ts";
 export { gather } from "./src/gpu/kernels/gather.ts";
 export { positionalAdd } from "./src/gpu/kernels/positional_add.ts";
 export { gatherPositionalAdd } from "./src/gpu/kernels/gather_positional_add.ts";

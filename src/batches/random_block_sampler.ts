@@ -2,7 +2,7 @@ import { InputError } from "../errors.ts";
 import { checkInteger, describe } from "../internal/checks.ts";
 import { gatherWindows } from "../internal/gather_windows.ts";
 import { checkSeed, Prng } from "../internal/prng.ts";
-import { checkEnoughTokens, checkTokenIds, type TokenIds } from "../windows/window_dataset.ts";
+import { checkEnoughTokens, checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
 import type { Batch } from "./data_loader.ts";
 
 /** Options of {@linkcode RandomBlockSampler}. */
@@ -42,7 +42,7 @@ export interface RandomBlockSamplerOptions {
  * ```
  */
 export class RandomBlockSampler implements Iterable<Batch> {
-  readonly #ids: TokenIds;
+  readonly #ids: TokenArray;
   readonly #maxLength: number;
   readonly #batchSize: number;
   readonly #seed: number;
@@ -58,7 +58,7 @@ export class RandomBlockSampler implements Iterable<Batch> {
    * @param ids The token ids, at least `maxLength + 1` of them.
    * @param options `maxLength`, `batchSize` and the optional `seed`.
    */
-  constructor(ids: TokenIds, options: RandomBlockSamplerOptions) {
+  constructor(ids: TokenArray, options: RandomBlockSamplerOptions) {
     checkTokenIds(ids);
     if (typeof options !== "object" || options === null) {
       throw new InputError(
@@ -82,7 +82,7 @@ export class RandomBlockSampler implements Iterable<Batch> {
   }
 
   /** The token ids the blocks come from. */
-  get ids(): TokenIds {
+  get ids(): TokenArray {
     return this.#ids;
   }
 

@@ -2,7 +2,7 @@ import { InputError } from "../errors.ts";
 import { checkInteger } from "../internal/checks.ts";
 import type { GpuDevice } from "../gpu/device.ts";
 import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
-import type { TokenIds } from "../gpu/kernels/token_ids.ts";
+import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { PositionalEmbedding } from "./positional_embedding.ts";
 import { TokenEmbedding } from "./token_embedding.ts";
@@ -103,7 +103,7 @@ export class InputEmbedding {
    * @param ids Token ids, e.g. a batch `[batchSize, maxLength]`.
    * @returns A new tensor; dispose it when done.
    */
-  forward(ids: TokenIds): Promise<Tensor<"f32">> {
+  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
     return gatherPositionalAdd(ids, this.token.weight, this.position.weight);
   }
 

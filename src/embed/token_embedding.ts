@@ -1,6 +1,6 @@
 import type { GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/gather.ts";
-import type { TokenIds } from "../gpu/kernels/token_ids.ts";
+import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
 
@@ -63,7 +63,7 @@ export class TokenEmbedding {
    * @param ids Token ids in `[0, vocabSize)`.
    * @returns A new tensor; dispose it when done.
    */
-  forward(ids: TokenIds): Promise<Tensor<"f32">> {
+  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
     return gather(ids, this.weight);
   }
 

@@ -1,4 +1,4 @@
-import type { TokenIds } from "../windows/window_dataset.ts";
+import type { TokenArray } from "../windows/window_dataset.ts";
 
 /**
  * Copies `rows` windows into row-major `[rows, seqLength]` batch arrays: row `r` of `inputs` gets
@@ -19,7 +19,7 @@ import type { TokenIds } from "../windows/window_dataset.ts";
  * ```
  */
 export function gatherWindows(
-  ids: TokenIds,
+  ids: TokenArray,
   starts: Uint32Array,
   rows: number,
   seqLength: number,

@@ -4,7 +4,7 @@ import {
   checkEnoughTokens,
   checkTokenIds,
   checkWindowOptions,
-  type TokenIds,
+  type TokenArray,
   WindowDataset,
   type WindowDatasetOptions,
 } from "./window_dataset.ts";
@@ -49,7 +49,7 @@ export interface TrainValidationSplit {
  * @returns The two datasets and the index where the validation side starts.
  */
 export function trainValidationSplit(
-  ids: TokenIds,
+  ids: TokenArray,
   trainRatio: number,
   options: WindowDatasetOptions,
 ): TrainValidationSplit {

@@ -2,7 +2,7 @@ import { InputError } from "../errors.ts";
 import { checkInteger, describe } from "../internal/checks.ts";
 
 /** Token ids as the windowing stage takes them: 32-bit, or 16-bit for vocabularies up to 65,536. */
-export type TokenIds = Uint32Array | Uint16Array;
+export type TokenArray = Uint32Array | Uint16Array;
 
 /** Options of {@linkcode WindowDataset}: the book's `max_length` and `stride`. */
 export interface WindowDatasetOptions {
@@ -15,8 +15,8 @@ export interface WindowDatasetOptions {
 /** The most tokens a dataset holds: window starts are reported as 32-bit unsigned integers. */
 const MAX_TOKENS = 0xffff_ffff;
 
-/** Throws an {@linkcode InputError} unless `ids` is a {@linkcode TokenIds} array this stage can index. */
-export function checkTokenIds(ids: unknown): asserts ids is TokenIds {
+/** Throws an {@linkcode InputError} unless `ids` is a {@linkcode TokenArray} array this stage can index. */
+export function checkTokenIds(ids: unknown): asserts ids is TokenArray {
   if (!(ids instanceof Uint32Array || ids instanceof Uint16Array)) {
     throw new InputError(
       "ids",
@@ -86,7 +86,7 @@ export function checkEnoughTokens(parameter: string, count: number, maxLength: n
  * ```
  */
 export class WindowDataset {
-  readonly #ids: TokenIds;
+  readonly #ids: TokenArray;
   readonly #maxLength: number;
   readonly #stride: number;
   readonly #length: number;
@@ -97,7 +97,7 @@ export class WindowDataset {
    * @param ids The token ids (kept, not copied); at least `maxLength + 1` of them.
    * @param options `maxLength` and `stride`, integers >= 1.
    */
-  constructor(ids: TokenIds, options: WindowDatasetOptions) {
+  constructor(ids: TokenArray, options: WindowDatasetOptions) {
     checkTokenIds(ids);
     checkWindowOptions(options);
     checkEnoughTokens("ids", ids.length, options.maxLength);
@@ -108,7 +108,7 @@ export class WindowDataset {
   }
 
   /** The token ids the windows view. */
-  get ids(): TokenIds {
+  get ids(): TokenArray {
     return this.#ids;
   }
 
@@ -138,13 +138,13 @@ export class WindowDataset {
   }
 
   /** Window `index`'s input tokens: a view of `maxLength` ids, never a copy. */
-  input(index: number): TokenIds {
+  input(index: number): TokenArray {
     const start = this.start(index);
     return this.#ids.subarray(start, start + this.#maxLength);
   }
 
   /** Window `index`'s target tokens: its input shifted by one token, a view as well. */
-  target(index: number): TokenIds {
+  target(index: number): TokenArray {
     const start = this.start(index) + 1;
     return this.#ids.subarray(start, start + this.#maxLength);
   }

@@ -2,7 +2,7 @@ import code from "../../../shaders/gather.wgsl" with { type: "text" };
 import { Tensor } from "../tensor.ts";
 import { ComputeKernel } from "./compute_kernel.ts";
 import { checkFloatTensor } from "./tensor_checks.ts";
-import { checkTokenIds, type TokenIds } from "./token_ids.ts";
+import { checkTokenIds, type EmbeddingIds } from "./token_ids.ts";
 
 /** The gather program (exported for benchmarks and tests). */
 export const gatherKernel: ComputeKernel = new ComputeKernel("gather", code);
@@ -29,7 +29,7 @@ export const gatherKernel: ComputeKernel = new ComputeKernel("gather", code);
  * @param table The embedding table, `f32 [vocab, dim]`.
  * @returns A new tensor `[...ids.shape, dim]`; dispose it when done.
  */
-export async function gather(ids: TokenIds, table: Tensor<"f32">): Promise<Tensor<"f32">> {
+export async function gather(ids: EmbeddingIds, table: Tensor<"f32">): Promise<Tensor<"f32">> {
   checkFloatTensor("table", table, { exactly: 2 });
   const [vocab, dim] = table.shape;
   const checked = checkTokenIds("ids", ids, vocab);

@@ -4,7 +4,7 @@ import { Tensor } from "../tensor.ts";
 import { ComputeKernel } from "./compute_kernel.ts";
 import { checkPositions } from "./positional_add.ts";
 import { checkFloatTensor, sameDevice } from "./tensor_checks.ts";
-import { checkTokenIds, type TokenIds } from "./token_ids.ts";
+import { checkTokenIds, type EmbeddingIds } from "./token_ids.ts";
 
 /** The fused program (exported for benchmarks and tests). */
 export const gatherPositionalAddKernel: ComputeKernel = new ComputeKernel(
@@ -36,7 +36,7 @@ export const gatherPositionalAddKernel: ComputeKernel = new ComputeKernel(
  * @returns A new tensor `[...ids.shape, dim]`; dispose it when done.
  */
 export async function gatherPositionalAdd(
-  ids: TokenIds,
+  ids: EmbeddingIds,
   table: Tensor<"f32">,
   positions: Tensor<"f32">,
 ): Promise<Tensor<"f32">> {

@@ -8,7 +8,7 @@ import { flattenNested, indexPath, type NestedArray } from "../../internal/neste
  * a 1-D `Int32Array`/`Uint32Array`, or such an array (or plain numbers) with its shape, e.g.
  * `{ data: batch, shape: [8, 4] }`.
  */
-export type TokenIds =
+export type EmbeddingIds =
   | NestedArray
   | Int32Array
   | Uint32Array
@@ -27,7 +27,7 @@ export interface CheckedIds {
  * Checks token ids before any GPU work: integers in `[0, vocabSize)`, in an array of a known
  * shape. The first bad id is reported with its position, e.g. `ids[1][3] is 50257`.
  */
-export function checkTokenIds(parameter: string, ids: TokenIds, vocabSize: number): CheckedIds {
+export function checkTokenIds(parameter: string, ids: EmbeddingIds, vocabSize: number): CheckedIds {
   const { values, shape } = flatten(parameter, ids);
   const data = new Uint32Array(values.length);
   for (let i = 0; i < values.length; i++) {
