@@ -12,63 +12,23 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { type CreateDataLoaderOptions, createDataLoaderV1 } from "../batches/create_data_loader.ts";
-import { type Batch, checkLoaderOptions, type DataLoader } from "../batches/data_loader.ts";
+import { checkLoaderOptions } from "../batches/data_loader.ts";
 import { checkInteger } from "../internal/checks.ts";
 import { MAX_SEED } from "../internal/prng.ts";
-import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { checkWindowOptions } from "../windows/window_dataset.ts";
 import { readTextFile } from "../tokenize/read_text.ts";
 import { parseArgs, readInput, runCli } from "./cli.ts";
+import {
+  buildLoader,
+  checkAsOptions,
+  LOADER_OPTIONS,
+  nestedBatch,
+  TOKENIZER_OPTIONS,
+} from "./loader_options.ts";
 import { SAMPLE_TEXT_URL } from "./sample_text.ts";
 import { tokenizerFromOptions } from "./tokenize.ts";
 
 const COMMAND = "deno task batches";
-
-/** The library's parameter names → this command's options, for error messages. */
-const OPTION_OF: Readonly<Record<string, string>> = {
-  batchSize: "--batch-size",
-  maxLength: "--max-length",
-  stride: "--stride",
-  seed: "--seed",
-  rank: "--rank",
-  worldSize: "--world-size",
-  epoch: "--epoch",
-};
-
-/** Re-throws an {@linkcode InputError} about a library parameter as one about its option. */
-function asOptionError(error: unknown): never {
-  if (error instanceof InputError && Object.hasOwn(OPTION_OF, error.parameter)) {
-    throw new InputError(
-      OPTION_OF[error.parameter],
-      error.message.slice(error.parameter.length + 1),
-    );
-  }
-  throw error;
-}
-
-/** One batch as nested arrays, `[rows][seqLength]`. */
-function nested(batch: Batch): { inputs: number[][]; targets: number[][] } {
-  const rows = (flat: Uint32Array) =>
-    Array.from(
-      { length: batch.rows },
-      (_, r) => Array.from(flat.subarray(r * batch.seqLength, (r + 1) * batch.seqLength)),
-    );
-  return { inputs: rows(batch.inputs), targets: rows(batch.targets) };
-}
-
-function buildLoader(
-  text: string,
-  options: CreateDataLoaderOptions & { tokenizer: Tokenizer & Partial<Disposable> },
-): DataLoader {
-  try {
-    return createDataLoaderV1(text, options);
-  } catch (error) {
-    return asOptionError(error);
-  } finally {
-    options.tokenizer[Symbol.dispose]?.();
-  }
-}
 
 function formatRows(rows: number[][]): string {
   return "[" + rows.map((row) => `[${row.join(", ")}]`).join(",\n ") + "]";
@@ -84,17 +44,8 @@ function required(options: Map<string, unknown>, name: string): number {
 
 async function main(): Promise<void> {
   const { options, positionals } = parseArgs(COMMAND, Deno.args, {
-    encoding: {
-      type: "string",
-      help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
-    },
-    model: { type: "string", help: "a model name such as gpt-4o" },
-    tokenizer: { type: "string", help: "regex or char" },
-    "allowed-special": { type: "string", help: "all, none, or a comma-separated list" },
-    "batch-size": { type: "integer", help: "windows per batch" },
-    "max-length": { type: "integer", help: "tokens per window" },
-    stride: { type: "integer", help: "tokens between window starts" },
-    "no-drop-last": { type: "boolean", help: "keep a short last batch" },
+    ...TOKENIZER_OPTIONS,
+    ...LOADER_OPTIONS,
     shuffle: { type: "boolean", help: "seeded random order" },
     seed: { type: "integer", help: "the shuffle seed, in [0, 4294967295]" },
     epoch: { type: "integer", help: "the epoch whose order to show" },
@@ -123,24 +74,22 @@ async function main(): Promise<void> {
     rank: options.get("rank") as number | undefined,
     worldSize: options.get("world-size") as number | undefined,
   };
-  try {
-    // Every number is checked before the text is read and tokenized.
+  // Every number is checked before the text is read and tokenized.
+  checkAsOptions(() => {
     checkWindowOptions(loaderOptions);
     checkLoaderOptions(loaderOptions);
     checkInteger("epoch", epoch, 0, MAX_SEED);
-  } catch (error) {
-    asOptionError(error);
-  }
+  });
   const text = positionals.length === 0
     ? await readTextFile(SAMPLE_TEXT_URL)
     : await readInput(positionals[0]);
   const tokenizer = tokenizerFromOptions(options, text);
   const loader = buildLoader(text, { ...loaderOptions, tokenizer });
-  const firstBatches: ReturnType<typeof nested>[] = [];
-  let lastBatch: ReturnType<typeof nested> | undefined;
+  const firstBatches: ReturnType<typeof nestedBatch>[] = [];
+  let lastBatch: ReturnType<typeof nestedBatch> | undefined;
   for (const batch of loader.batches(epoch)) {
-    if (batch.index < 2) firstBatches.push(nested(batch));
-    if (batch.index === loader.numBatches - 1) lastBatch = nested(batch);
+    if (batch.index < 2) firstBatches.push(nestedBatch(batch));
+    if (batch.index === loader.numBatches - 1) lastBatch = nestedBatch(batch);
   }
   const counts = {
     num_tokens: loader.dataset.ids.length,

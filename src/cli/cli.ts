@@ -1,6 +1,7 @@
 // Shared plumbing of the command-line tools: argument parsing, reading the input, and turning
 // bad input into a one-line message with exit code 2.
 import { InputError } from "../errors.ts";
+import { GpuError } from "../gpu/gpu_error.ts";
 import { decodeUtf8, readTextFile } from "../tokenize/read_text.ts";
 
 /** How one option is parsed. */
@@ -95,7 +96,8 @@ export async function readInput(path: string): Promise<string> {
 
 /**
  * Runs a command's main function: an {@linkcode InputError} (or a denied permission) prints one
- * line on stderr and exits with code 2; anything else is a bug and keeps its stack trace.
+ * line on stderr and exits with code 2; a {@linkcode GpuError} (no adapter, a device failure)
+ * prints one line and exits with code 1; anything else is a bug and keeps its stack trace.
  */
 export async function runCli(command: string, main: () => Promise<void>): Promise<void> {
   try {
@@ -108,6 +110,10 @@ export async function runCli(command: string, main: () => Promise<void>): Promis
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       console.error(`${command}: ${error.message}`);
       Deno.exit(2);
+    }
+    if (error instanceof GpuError) {
+      console.error(`${command}: ${error.message}`);
+      Deno.exit(1);
     }
     throw error;
   }

@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { assertClose } from "../helpers/assert_close.ts";
+import { bookInputEmbeddings, chapter2Reference } from "../helpers/fixtures.ts";
+import { runTask } from "../helpers/run_task.ts";
+
+const book = (await chapter2Reference()).gpt2_embeddings_after_seed;
+
+Deno.test("deno task embed", async (t) => {
+  await t.step("--json with the book's defaults matches PyTorch", async () => {
+    const { code, stdout, stderr } = await runTask("embed", ["--json"]);
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout);
+    assert.deepEqual(Object.keys(out), [
+      "adapter",
+      "num_tokens",
+      "num_windows",
+      "num_batches",
+      "first_batch",
+      "token_weight",
+      "position_weight",
+      "input_embeddings",
+    ]);
+    assert.equal(typeof out.adapter.description, "string");
+    assert.deepEqual([out.num_tokens, out.num_windows, out.num_batches], [5145, 1286, 160]);
+    assert.deepEqual(out.first_batch.inputs, book.batch_inputs);
+    assert.deepEqual(out.first_batch.targets[0], [367, 2885, 1464, 1807]);
+
+    assert.deepEqual(out.token_weight.shape, [50257, 256]);
+    assert.deepEqual(Object.keys(out.token_weight.rows), Object.keys(book.token_weight_rows));
+    for (const [id, row] of Object.entries(book.token_weight_rows)) {
+      assertClose(out.token_weight.rows[id], row, { atol: 1e-6 }, `token row ${id}`);
+    }
+    assertClose([out.token_weight.sum], [book.token_weight_sum], { rtol: 1e-5 }, "token sum");
+    assertClose([out.token_weight.abs_sum], [book.token_weight_abs_sum], { rtol: 1e-7 }, "abs sum");
+    assert.deepEqual(out.position_weight.shape, [4, 256]);
+    const positionSum = book.pos_weight.flat().reduce((a, b) => a + b, 0);
+    assertClose([out.position_weight.sum], [positionSum], { atol: 1e-4 }, "position sum");
+
+    assert.deepEqual(out.input_embeddings.shape, book.input_embeddings_shape);
+    assertClose(out.input_embeddings.first_row, book.input_embeddings_first_row, { atol: 1e-5 });
+    assertClose([out.input_embeddings.sum], [book.input_embeddings_sum], { atol: 1e-3 });
+    // The first row and the sum tie the task to the whole PyTorch tensor, compared element by
+    // element through the same API in tests/embed/embedding.test.ts.
+    const expected = await bookInputEmbeddings();
+    assertClose(out.input_embeddings.first_row, expected.subarray(0, 256), { atol: 1e-5 });
+  });
+
+  await t.step("prints what the book prints", async () => {
+    const { code, stdout, stderr } = await runTask("embed");
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stdout,
+      /^gpt2: 5145 tokens → 1286 windows \(max length 4, stride 4\) → 160 batches of 8\n/,
+    );
+    assert.ok(
+      stdout.includes(
+        "Token IDs:\n tensor([[   40,   367,  2885,  1464],\n        [ 1807,  3619,   402,   271],",
+      ),
+      stdout,
+    );
+    assert.ok(stdout.includes("Inputs shape:\n torch.Size([8, 4])"));
+    assert.ok(stdout.includes("Token embedding table: torch.Size([50257, 256])"));
+    assert.ok(stdout.includes("Position embedding table: torch.Size([4, 256])"));
+    assert.ok(stdout.includes("Input embeddings (token + position): torch.Size([8, 4, 256])"));
+    const first = book.input_embeddings_first_row.slice(0, 3).map((v) => v.toFixed(4).padStart(7));
+    assert.ok(stdout.includes(`Input embeddings:\n tensor([[[${first.join(", ")},`), stdout);
+  });
+
+  await t.step("other shapes, a short last batch, and the char tokenizer", async () => {
+    const { code, stdout, stderr } = await runTask(
+      "embed",
+      [
+        "-",
+        "--tokenizer",
+        "char",
+        "--batch-size",
+        "3",
+        "--max-length",
+        "5",
+        "--stride",
+        "2",
+        "--dim",
+        "7",
+        "--no-drop-last",
+        "--json",
+      ],
+      "hello, world",
+    );
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout);
+    assert.equal(out.num_tokens, 12);
+    assert.equal(out.num_windows, 4); // range(0, 12 - 5, 2)
+    assert.equal(out.num_batches, 2); // 3 + a short last batch of 1
+    assert.deepEqual(out.token_weight.shape, [9, 7]);
+    assert.deepEqual(Object.keys(out.token_weight.rows), ["0", "1"]);
+    assert.deepEqual(out.input_embeddings.shape, [3, 5, 7]);
+  });
+
+  await t.step("bad input fails before GPU work: one line, exit code 2", async () => {
+    for (
+      const [args, message] of [
+        [["--dim", "0"], /--dim must be an integer >= 1, got 0/],
+        [["--seed", "-1"], /--seed .*got -1/],
+        [["--max-length", "0"], /--max-length must be an integer >= 1, got 0/],
+        [["--batch-size", "2000"], /--batch-size is 2000, more than the dataset's 1286 windows/],
+        [["--max-length", "6000"], /text holds 5145 tokens, but maxLength 6000 needs at least/],
+      ] as const
+    ) {
+      const { code, stderr } = await runTask("embed", [...args]);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, message);
+      assert.equal(stderr.trim().split("\n").length, 1, stderr);
+    }
+  });
+});
