@@ -1,0 +1,55 @@
+// The one problem every contender of bench:compare solves: the book's input embeddings
+// (token table lookup + positional add) of one batch, with its CPU reference answer.
+import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
+import { TorchGenerator } from "../../src/embed/torch_rng.ts";
+import { Prng } from "../../src/internal/prng.ts";
+
+/** Sizes of one batch's embedding. */
+export interface ProblemShape {
+  /** Rows of the token table (50257 for GPT-2). */
+  vocabSize: number;
+  /** Windows per batch (B). */
+  batchSize: number;
+  /** Tokens per window (T), also the rows of the position table. */
+  seqLength: number;
+  /** The embedding dimension (D). */
+  dim: number;
+}
+
+/** Inputs and the reference output of one batch, row-major float32 like the kernels. */
+export interface EmbeddingProblem extends ProblemShape {
+  /** `[vocabSize, dim]`, standard normal as `nn.Embedding`'s initialisation. */
+  table: Float32Array;
+  /** `[seqLength, dim]`. */
+  positions: Float32Array;
+  /** `[batchSize, seqLength]` ids, uniform in `[0, vocabSize)`. */
+  ids: Uint32Array;
+  /** `[batchSize, seqLength, dim]` from the plain TypeScript loop (`cpu_reference.ts`). */
+  expected: Float32Array;
+}
+
+/** Largest |difference| tolerated between a contender's output and the CPU reference. */
+export const TOLERANCE = 1e-6;
+
+/** A seeded problem of the given shape (the same seed gives the same data). */
+export function makeProblem(shape: ProblemShape, seed = 1): EmbeddingProblem {
+  const { vocabSize, batchSize, seqLength, dim } = shape;
+  const random = new TorchGenerator(seed);
+  const table = random.normal(vocabSize * dim);
+  const positions = random.normal(seqLength * dim);
+  const prng = new Prng(seed);
+  const ids = Uint32Array.from({ length: batchSize * seqLength }, () => prng.below(vocabSize));
+  const expected = gatherPositionalAddCpu(ids, table, positions, seqLength, dim);
+  return { ...shape, table, positions, ids, expected };
+}
+
+/** The largest |a[i] − b[i]|; Infinity when the lengths differ or a value is NaN. */
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const difference = Math.abs(a[i] - b[i]);
+    if (!(difference <= worst)) worst = Number.isNaN(difference) ? Infinity : difference;
+  }
+  return worst;
+}
