@@ -38,3 +38,12 @@ export {
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
 export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+
+// Parallel tokenization (issue 5, item 5): Web Workers, ids identical to single-threaded tiktoken.
+export {
+  BpeWorkerPool,
+  type BpeWorkerPoolOptions,
+  encodeParallel,
+  type EncodeParallelOptions,
+  type ParallelEncodeOptions,
+} from "./src/tokenize/bpe_worker_pool.ts";
