@@ -115,7 +115,7 @@ export class BpeWorkerPool implements Disposable, AsyncDisposable {
   constructor(encoding: EncodingName, options: BpeWorkerPoolOptions = {}) {
     checkEncodingName(encoding);
     const { allowed, disallowed } = resolveAllowedSpecial(encoding, options.allowedSpecial);
-    const workers = options.workers ?? navigator.hardwareConcurrency;
+    const workers = options.workers ?? Math.min(navigator.hardwareConcurrency, 256);
     checkInteger("workers", workers, 1, 256);
     const workerUrl = new URL("./bpe_worker.ts", import.meta.url);
     const sources = new URL("../", import.meta.url);

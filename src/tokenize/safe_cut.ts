@@ -58,9 +58,9 @@ export function nextSafeCut(text: string, from: number): number {
   return -1;
 }
 
-/** The last safe cut of `text`, or -1 when there is none. */
-export function lastSafeCut(text: string): number {
-  for (let cut = text.length - 1; cut >= 1; cut--) {
+/** The last safe cut of `text` at or after `from` (default 1), or -1 when there is none. */
+export function lastSafeCut(text: string, from = 1): number {
+  for (let cut = text.length - 1; cut >= Math.max(from, 1); cut--) {
     if (isSafeCut(text, cut)) return cut;
   }
   return -1;

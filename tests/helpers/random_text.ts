@@ -127,3 +127,23 @@ export function whitespaceAndSpecialsText(
   }
   return text;
 }
+
+const VERDICT_URL = new URL("../../data/the-verdict.txt", import.meta.url);
+
+/**
+ * About `chars` characters of corpus for benchmarks and large tests: per ~100,000 characters,
+ * "The Verdict" four times and ~18,000 characters of random text, so that both common English
+ * and unusual text are measured.
+ */
+export async function mixedCorpusText(chars: number, seed = 1): Promise<string> {
+  const verdict = await Deno.readTextFile(VERDICT_URL);
+  const random = seededRandom(seed);
+  const parts: string[] = [];
+  let length = 0;
+  while (length < chars) {
+    const part = verdict.repeat(4) + "\n" + randomText(random, 18_000) + "\n";
+    parts.push(part);
+    length += part.length;
+  }
+  return parts.join("");
+}
