@@ -41,9 +41,11 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
  *
  * @param bytes The bytes to decode.
  * @param label What the bytes are (a file name), for the error message.
+ * @param byteOffset Where `bytes` start in the file, when they are a chunk of it (default 0);
+ *   added to the offset in the error message.
  * @returns The text.
  */
-export function decodeUtf8(bytes: Uint8Array, label: string): string {
+export function decodeUtf8(bytes: Uint8Array, label: string, byteOffset = 0): string {
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
@@ -52,7 +54,7 @@ export function decodeUtf8(bytes: Uint8Array, label: string): string {
       label,
       `is not valid UTF-8: invalid byte 0x${
         bytes[offset]?.toString(16).padStart(2, "0")
-      } at byte offset ${offset}`,
+      } at byte offset ${byteOffset + offset}`,
     );
   }
 }
