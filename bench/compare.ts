@@ -46,7 +46,7 @@ import {
   fusedPublicApi,
   gatherThenAddKernels,
 } from "./harness/module_contenders.ts";
-import { parallelEncoder } from "./harness/parallel_tokenizer.ts";
+import { encodeOnWorkers } from "./harness/parallel_tokenizer.ts";
 import { tfjsWebGpu } from "./harness/tfjs_contender.ts";
 import { torchCpu } from "./harness/torch_contender.ts";
 
@@ -121,7 +121,7 @@ interface TokenizeReport {
   text_bytes: number;
   tokens: number;
   single: { mb_per_s: number; ms: number };
-  parallel: { mb_per_s: number; ms: number; identical_ids: boolean } | null;
+  parallel: { mb_per_s: number; ms: number; workers: number; identical_ids: boolean };
   note: string | null;
 }
 
@@ -227,44 +227,39 @@ async function compareTokenizers(settings: Settings): Promise<TokenizeReport> {
   const text = sample.repeat(copies);
   const megabytes = (sampleBytes * copies) / 1e6;
   const encoding = "gpt2";
+  const workers = navigator.hardwareConcurrency;
   // One text per repetition: tokenizing 20 MB is long enough to time on its own.
   const timing = { ...settings.timing, minBatches: 1, maxBatches: 1 };
+
   progress(`tokenization: single-threaded, ${megabytes.toFixed(1)} MB`);
   using single = new BpeTokenizer(encoding);
   const ids = single.encode(text);
   const singleTime = await measure(() => {
     single.encode(text);
   }, timing);
-  const report: TokenizeReport = {
+
+  progress(`tokenization: ${workers} workers, ${megabytes.toFixed(1)} MB`);
+  const parallelIds = await encodeOnWorkers(text, encoding, workers);
+  const identical = parallelIds.length === ids.length &&
+    parallelIds.every((id, i) => id === ids[i]);
+  const parallelTime = await measure(async () => {
+    await encodeOnWorkers(text, encoding, workers);
+  }, timing);
+
+  return {
     encoding,
     text: `data/the-verdict.txt × ${copies}`,
     text_bytes: sampleBytes * copies,
     tokens: ids.length,
     single: { mb_per_s: megabytes / singleTime.msPerBatch * 1e3, ms: singleTime.msPerBatch },
-    parallel: null,
-    note: null,
+    parallel: {
+      mb_per_s: megabytes / parallelTime.msPerBatch * 1e3,
+      ms: parallelTime.msPerBatch,
+      workers,
+      identical_ids: identical,
+    },
+    note: identical ? null : "the parallel tokenizer's ids differ from single-threaded tiktoken's",
   };
-  const encodeParallel = parallelEncoder();
-  if (encodeParallel === undefined) {
-    report.note = "parallel tokenizer not available";
-    return report;
-  }
-  progress(`tokenization: parallel, ${megabytes.toFixed(1)} MB`);
-  const parallelIds = await encodeParallel(text, encoding);
-  const identical = parallelIds.length === ids.length &&
-    parallelIds.every((id, i) => id === ids[i]);
-  const parallelTime = await measure(async () => {
-    await encodeParallel(text, encoding);
-  }, timing);
-  report.parallel = {
-    mb_per_s: megabytes / parallelTime.msPerBatch * 1e3,
-    ms: parallelTime.msPerBatch,
-    identical_ids: identical,
-  };
-  if (!identical) {
-    report.note = "the parallel tokenizer's ids differ from single-threaded tiktoken's";
-  }
-  return report;
 }
 
 function ratios(
@@ -286,8 +281,8 @@ function ratios(
   }
   const { single, parallel, note } = report.tokenize;
   const key = "tokenize_parallel_vs_single";
-  values[key] = parallel?.identical_ids ? parallel.mb_per_s / single.mb_per_s : null;
-  if (values[key] === null) notes[key] = note ?? "no parallel figure";
+  values[key] = parallel.identical_ids ? parallel.mb_per_s / single.mb_per_s : null;
+  if (values[key] === null) notes[key] = note!;
   return { ratios: values, ratio_notes: notes };
 }
 
@@ -348,13 +343,11 @@ function printReport(report: Report): void {
   }
   console.log(formatTable(rows));
   if (notes.length > 0) console.log("\n" + notes.join("\n"));
-  const mb = (tokenize.text_bytes / 1e6).toFixed(1);
-  const parallel = tokenize.parallel === null
-    ? "not measured"
-    : `${formatNumber(tokenize.parallel.mb_per_s)} MB/s`;
+  const mb = formatNumber(tokenize.text_bytes / 1e6);
   console.log(
     `\ntokenization (${tokenize.encoding}, ${mb} MB, ${tokenize.text}): single-threaded ` +
-      `${formatNumber(tokenize.single.mb_per_s)} MB/s, parallel ${parallel}` +
+      `${formatNumber(tokenize.single.mb_per_s)} MB/s, ${tokenize.parallel.workers} workers ` +
+      `${formatNumber(tokenize.parallel.mb_per_s)} MB/s` +
       (tokenize.note === null ? "" : ` (${tokenize.note})`),
   );
   console.log(`\nratios at D=${settings.ratio_dim} (throughput over throughput):`);

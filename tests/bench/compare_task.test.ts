@@ -77,8 +77,11 @@ Deno.test("deno task bench:compare --quick", async (t) => {
     const copy = out.contenders.copy.results[dims[0]].mtok_per_s;
     assert.equal(out.ratios.fused_vs_copy, fused / copy);
     assert.ok(out.tokenize.single.mb_per_s > 0);
-    assert.ok(
-      out.tokenize.parallel === null ? out.tokenize.note : out.tokenize.parallel.mb_per_s > 0,
+    assert.ok(out.tokenize.parallel.mb_per_s > 0);
+    assert.equal(out.tokenize.parallel.identical_ids, true, "parallel ids equal tiktoken's");
+    assert.equal(
+      out.ratios.tokenize_parallel_vs_single,
+      out.tokenize.parallel.mb_per_s / out.tokenize.single.mb_per_s,
     );
   });
 
