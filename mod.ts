@@ -131,3 +131,22 @@ export {
   type PrepareShardsOptions,
   type PrepareSummary,
 } from "./src/shards/prepare_shards.ts";
+
+// Loading from shards (issue 7, item 3): windows, batches and random blocks over a folder of
+// token shards, read lazily; windows do not cross shard boundaries.
+export {
+  type OpenShardDatasetOptions,
+  ShardDataset,
+  type ShardDatasetOptions,
+  type ShardTokenReader,
+} from "./src/windows/shard_dataset.ts";
+export {
+  type ShardBatch,
+  ShardDataLoader,
+  type ShardDataLoaderOptions,
+} from "./src/batches/shard_data_loader.ts";
+export {
+  type ShardBlockBatch,
+  ShardBlockSampler,
+  type ShardBlockSamplerOptions,
+} from "./src/batches/shard_block_sampler.ts";

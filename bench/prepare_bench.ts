@@ -1,6 +1,7 @@
 // `deno task prepare` on a generated ≥ 200 MB corpus (four files), in a child process so that its
 // peak memory is its own: prints MB/s, tokens/s and peak RSS per run.
 //   deno bench --allow-read --allow-write=.tmp --allow-run=deno --allow-env=INIT_CWD bench/prepare_bench.ts
+import { DEFAULT_PREPARE_WORKERS } from "../src/shards/prepare_shards.ts";
 import { mixedCorpusText } from "../tests/helpers/random_text.ts";
 
 const DIR = new URL("../.tmp/bench-prepare/", import.meta.url);
@@ -27,7 +28,9 @@ const out = decodeURIComponent(new URL("shards", DIR).pathname);
 globalThis.addEventListener("unload", () => Deno.removeSync(DIR, { recursive: true }));
 
 Deno.bench({
-  name: `prepare ${(bytes / 1e6).toFixed(0)} MB, gpt2, ${navigator.hardwareConcurrency} workers`,
+  name: `prepare ${(bytes / 1e6).toFixed(0)} MB, gpt2, ${
+    Math.min(navigator.hardwareConcurrency, DEFAULT_PREPARE_WORKERS)
+  } workers`,
   n: 1,
   warmup: 0,
   async fn() {

@@ -1,7 +1,7 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
-import { gatherWindows } from "../internal/gather_windows.ts";
-import { checkSeed, MAX_SEED, Prng } from "../internal/prng.ts";
+import { checkBoolean, checkInteger, describe } from "../internal/checks.ts";
+import { BatchBuffers, batchesPerEpoch, windowOrder } from "../internal/epoch_batches.ts";
+import { checkSeed, MAX_SEED } from "../internal/prng.ts";
 import { WindowDataset } from "../windows/window_dataset.ts";
 
 /** Options of {@linkcode DataLoader}. */
@@ -46,19 +46,14 @@ export interface Batch {
   index: number;
 }
 
-interface LoaderSettings {
+/** Loader options with the defaults filled in. */
+export interface LoaderSettings {
   batchSize: number;
   shuffle: boolean;
   seed: number;
   dropLast: boolean;
   rank: number;
   worldSize: number;
-}
-
-function checkBoolean(parameter: string, value: unknown): asserts value is boolean | undefined {
-  if (value !== undefined && typeof value !== "boolean") {
-    throw new InputError(parameter, `must be true or false, got ${describe(value)}`);
-  }
 }
 
 /** Validates loader options and fills in the defaults; throws an {@linkcode InputError} naming a bad one. */
@@ -163,9 +158,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     const settings = checkLoaderOptions(options);
     const { batchSize, dropLast, worldSize } = settings;
     const windows = dataset.length;
-    const epochBatches = dropLast
-      ? Math.floor(windows / batchSize)
-      : Math.ceil(windows / batchSize);
+    const epochBatches = batchesPerEpoch(windows, batchSize, dropLast);
     if (epochBatches === 0) {
       throw new InputError(
         "batchSize",
@@ -239,30 +232,11 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
   *#epoch(epoch: number): IterableIterator<Batch> {
     const { batchSize, shuffle, seed, rank, worldSize } = this.#settings;
     const { ids, maxLength: seqLength, stride, length: windows } = this.#dataset;
-    let order: Uint32Array | undefined;
-    if (shuffle) {
-      order = new Uint32Array(windows);
-      for (let w = 0; w < windows; w++) order[w] = w;
-      new Prng(seed, epoch).shuffle(order);
-    }
-    const inputs = new Uint32Array(batchSize * seqLength);
-    const targets = new Uint32Array(batchSize * seqLength);
-    const starts = new Uint32Array(batchSize);
+    const order = shuffle ? windowOrder(windows, seed, epoch) : undefined;
+    const buffers = new BatchBuffers(batchSize, seqLength);
     for (let index = 0; index < this.#numBatches; index++) {
       const first = (index * worldSize + rank) * batchSize;
-      const rows = Math.min(batchSize, windows - first);
-      for (let row = 0; row < rows; row++) {
-        starts[row] = (order === undefined ? first + row : order[first + row]) * stride;
-      }
-      gatherWindows(ids, starts, rows, seqLength, inputs, targets);
-      yield rows === batchSize ? { inputs, targets, starts, rows, seqLength, index } : {
-        inputs: inputs.subarray(0, rows * seqLength),
-        targets: targets.subarray(0, rows * seqLength),
-        starts: starts.subarray(0, rows),
-        rows,
-        seqLength,
-        index,
-      };
+      yield buffers.fill(ids, stride, order, first, Math.min(batchSize, windows - first), index);
     }
   }
 

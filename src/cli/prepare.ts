@@ -11,6 +11,7 @@
 import { InputError } from "../errors.ts";
 import type { EncodingName } from "../tokenize/bpe_tokenizer.ts";
 import {
+  DEFAULT_PREPARE_WORKERS,
   type PrepareProgress,
   prepareShards,
   type PrepareSummary,
@@ -89,7 +90,11 @@ async function main(): Promise<void> {
     "shard-tokens": { type: "integer", help: "tokens per shard, default 100000000" },
     "val-fraction": { type: "number", help: "the fraction of input bytes for validation" },
     overwrite: { type: "boolean", help: "replace the folder's existing shards" },
-    workers: { type: "integer", help: "tokenizing Web Workers, default: the CPU count" },
+    workers: {
+      type: "integer",
+      help:
+        `tokenizing Web Workers (~40 MB each), default: min(CPU count, ${DEFAULT_PREPARE_WORKERS})`,
+    },
     "chunk-bytes": { type: "integer", help: "bytes read at a time, default 1048576" },
     json: { type: "boolean", help: "print the summary as one JSON object" },
   });

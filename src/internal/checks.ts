@@ -29,6 +29,16 @@ export function checkInteger(
   }
 }
 
+/** Throws an {@linkcode InputError} unless `value` is `true`, `false` or `undefined` (an option's default). */
+export function checkBoolean(
+  parameter: string,
+  value: unknown,
+): asserts value is boolean | undefined {
+  if (value !== undefined && typeof value !== "boolean") {
+    throw new InputError(parameter, `must be true or false, got ${describe(value)}`);
+  }
+}
+
 /** A short, printable description of a value for error messages. */
 export function describe(value: unknown): string {
   if (typeof value === "string") {

@@ -113,6 +113,23 @@ export class Prng {
     return Math.round((x * bound - low) / 0x1_0000_0000);
   }
 
+  /**
+   * A uniform integer in `[0, bound)` for bounds up to 2^53 (token positions across many shards):
+   * the same draw as {@linkcode Prng.below} when `bound <= 2^32`; above, a high part below
+   * `ceil(bound / 2^32)` and a low 32-bit part, redrawn while the sum is `>= bound` (exact).
+   *
+   * @param bound An integer in `[1, 2^53]`.
+   */
+  belowLarge(bound: number): number {
+    checkInteger("bound", bound, 1, 2 ** 53);
+    if (bound <= MAX_SEED + 1) return this.#below(bound);
+    const high = Math.ceil(bound / 0x1_0000_0000);
+    while (true) {
+      const value = this.#below(high) * 0x1_0000_0000 + this.nextUint32();
+      if (value < bound) return value;
+    }
+  }
+
   /** Shuffles `array` in place (Fisher–Yates, from the last element down) and returns it. */
   shuffle<T extends { [index: number]: unknown; length: number }>(array: T): T {
     for (let i = array.length - 1; i > 0; i--) {

@@ -30,7 +30,11 @@ export interface PrepareShardsOptions {
   valFraction?: number;
   /** Replace existing shards of the folder (and remove those this run does not write). */
   overwrite?: boolean;
-  /** Web Workers that tokenize. Default: `navigator.hardwareConcurrency`. */
+  /**
+   * Web Workers that tokenize, each ~40 MB (its own V8 heap and tiktoken tables, gpt2). Default:
+   * `min(navigator.hardwareConcurrency, 4)`, so that peak memory stays bounded on machines with
+   * many cores; pass more to go faster there.
+   */
   workers?: number;
   /** Bytes read from a file at a time. Default: 1 MiB. */
   chunkBytes?: number;
@@ -73,6 +77,8 @@ export interface PrepareSummary {
 }
 
 const DEFAULT_SHARD_TOKENS = 100_000_000;
+/** The most workers `prepareShards` starts by default (each costs ~40 MB). */
+export const DEFAULT_PREPARE_WORKERS = 4;
 const DEFAULT_CHUNK_BYTES = 1 << 20;
 const SHARD_NAME = /^(?:train|val)_\d{6,}\.bin$/;
 
@@ -243,7 +249,8 @@ export async function prepareShards(
   }
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   checkInteger("chunkBytes", chunkBytes, 1, 1 << 30);
-  const workers = options.workers ?? Math.min(navigator.hardwareConcurrency, 256);
+  const workers = options.workers ??
+    Math.min(navigator.hardwareConcurrency, DEFAULT_PREPARE_WORKERS);
   checkInteger("workers", workers, 1, 256);
 
   let totalBytes = 0;

@@ -24,7 +24,11 @@ export type WorkerReply =
 export interface BpeWorkerPoolOptions {
   /** The special tokens that text may contain, as for {@linkcode BpeTokenizer}. Default: none. */
   allowedSpecial?: AllowedSpecial;
-  /** How many Web Workers to start. Default: `navigator.hardwareConcurrency`. */
+  /**
+   * How many Web Workers to start, each ~40 MB (its own V8 heap and tiktoken tables, gpt2).
+   * Default: `navigator.hardwareConcurrency` (at most 256); pass fewer to bound memory on
+   * machines with many cores (`deno task prepare` starts at most 4 by default).
+   */
   workers?: number;
 }
 

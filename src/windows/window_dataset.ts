@@ -55,6 +55,14 @@ export function checkEnoughTokens(parameter: string, count: number, maxLength: n
 }
 
 /**
+ * The number of windows over `tokens` tokens: the length of the book's
+ * `range(0, tokens - maxLength, stride)`, which is 0 when fewer than `maxLength + 1` tokens.
+ */
+export function windowCount(tokens: number, maxLength: number, stride: number): number {
+  return tokens > maxLength ? Math.ceil((tokens - maxLength) / stride) : 0;
+}
+
+/**
  * The book's `GPTDatasetV1` over a token-id array, without copies: window `k` starts at token
  * `k * stride`, its input is `ids[start, start + maxLength)` and its target the same span shifted
  * by one token, `ids[start + 1, start + maxLength + 1)`.
@@ -104,7 +112,7 @@ export class WindowDataset {
     this.#ids = ids;
     this.#maxLength = options.maxLength;
     this.#stride = options.stride;
-    this.#length = Math.ceil((ids.length - options.maxLength) / options.stride);
+    this.#length = windowCount(ids.length, options.maxLength, options.stride);
   }
 
   /** The token ids the windows view. */

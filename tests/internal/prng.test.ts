@@ -95,6 +95,32 @@ Deno.test("Prng: xoshiro128** seeded with SplitMix64", async (t) => {
     }
     assert.ok(rejected > 100, `the rejection path ran ${rejected} times`);
   });
+  await t.step("belowLarge(bound): below's draws up to 2^32, uniform and exact above", () => {
+    for (const bound of [1, 7, 2 ** 31 + 5, 2 ** 32]) {
+      const a = new Prng(3, 1);
+      const b = new Prng(3, 1);
+      for (let i = 0; i < 200; i++) assert.equal(a.belowLarge(bound), b.below(bound));
+    }
+    // 2^34 + 3: four equally likely quarters [q · 2^32, (q + 1) · 2^32), and a 3-value tail
+    const bound = 2 ** 34 + 3;
+    const prng = new Prng(5);
+    const quarters = [0, 0, 0, 0];
+    let odd = 0;
+    for (let i = 0; i < 8000; i++) {
+      const x = prng.belowLarge(bound);
+      assert.ok(Number.isInteger(x) && x >= 0 && x < bound, `${x}`);
+      quarters[Math.min(3, Math.floor(x / 2 ** 32))]++;
+      odd += x % 2;
+    }
+    for (const count of quarters) assert.ok(Math.abs(count - 2000) < 200, `${quarters}`);
+    assert.ok(Math.abs(odd - 4000) < 300, `${odd} odd of 8000`);
+    const top = new Prng(9);
+    for (let i = 0; i < 1000; i++) assert.ok(top.belowLarge(2 ** 53) < 2 ** 53);
+    assert.throws(
+      () => new Prng(0).belowLarge(2 ** 53 + 2),
+      /bound must be an integer in \[1, 9007199254740992\], got 9007199254740994/,
+    );
+  });
   await t.step("shuffle is a permutation, and reproducible", () => {
     const a = new Prng(1).shuffle(Uint32Array.from({ length: 1000 }, (_, i) => i));
     const b = new Prng(1).shuffle(Uint32Array.from({ length: 1000 }, (_, i) => i));

@@ -1,0 +1,201 @@
+import { InputError } from "../errors.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
+import { gatherWindows } from "../internal/gather_windows.ts";
+import { checkSeed, Prng } from "../internal/prng.ts";
+import { ShardDataset } from "../windows/shard_dataset.ts";
+import type { Batch } from "./data_loader.ts";
+
+/** Options of {@linkcode ShardBlockSampler}. */
+export interface ShardBlockSamplerOptions {
+  /** Blocks per batch, an integer >= 1. */
+  batchSize: number;
+  /** The seed, an integer in `[0, 2^32 - 1]`. Default: `0`. */
+  seed?: number;
+}
+
+/**
+ * A {@linkcode Batch} of random blocks from several shards: row `r` is the block at token
+ * `starts[r]` of shard `shards[r]`.
+ */
+export interface ShardBlockBatch extends Batch {
+  /** Each row's shard, an index in the dataset's `shards`; `starts[r]` is an offset in it. */
+  shards: Uint32Array;
+}
+
+const ZERO = Uint32Array.of(0);
+
+/**
+ * The {@linkcode RandomBlockSampler} over a {@linkcode ShardDataset}: each batch draws
+ * `batchSize` seeded, independent, uniform blocks among **all** block positions of all shards,
+ * where shard `k` has the starts `[0, tokenCountₖ - maxLength - 1]` (any token; the dataset's
+ * stride is not used) and a block never crosses a shard's end. Rows of one batch may come from
+ * different shards ({@linkcode ShardBlockBatch}).
+ *
+ * It reads only the blocks it draws: each row's `maxLength + 1` tokens, through the dataset's
+ * reader (concurrently), so memory is the batch and nothing more, whatever the shards' size.
+ * With one shard the draws are exactly {@linkcode RandomBlockSampler}'s for the same seed; with
+ * several, they are its draws over the shards' block positions laid end to end.
+ *
+ * There are no epochs: it draws for as long as you ask. Every batch shares one set of arrays,
+ * overwritten by the next draw: await each batch (and copy what you keep) before asking for the
+ * next; a second `sample()` while one is being read is an {@linkcode InputError}.
+ *
+ * @example
+ * ```ts
+ * import { readShard, ShardBlockSampler, ShardDataset, writeShard } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await Deno.mkdir(".tmp", { recursive: true });
+ * const dir = await Deno.makeTempDir({ dir: ".tmp" });
+ * await writeShard(`${dir}/train_000001.bin`, Array.from({ length: 300 }, (_, i) => i));
+ * await writeShard(`${dir}/train_000002.bin`, Array.from({ length: 200 }, (_, i) => 1000 + i));
+ * const dataset = await ShardDataset.open(dir, { split: "train", maxLength: 8, stride: 8 });
+ * const sampler = new ShardBlockSampler(dataset, { batchSize: 4, seed: 1337 });
+ * const batch = await sampler.sample();
+ * for (let row = 0; row < batch.rows; row++) {
+ *   const tokens = await readShard(dataset.shards[batch.shards[row]].path);
+ *   const s = batch.starts[row];
+ *   assert.ok(s + 8 < tokens.length); // the block and its target within the shard
+ *   assert.equal(batch.inputs[row * 8], tokens[s]);
+ *   assert.equal(batch.targets[row * 8 + 7], tokens[s + 8]);
+ * }
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class ShardBlockSampler implements AsyncIterable<ShardBlockBatch> {
+  readonly #dataset: ShardDataset;
+  readonly #batchSize: number;
+  readonly #seed: number;
+  readonly #prng: Prng;
+  /** `#ends[k]`: the block positions of shards `0 … k` together. */
+  readonly #ends: readonly number[];
+  readonly #inputs: Uint32Array;
+  readonly #targets: Uint32Array;
+  readonly #starts: Uint32Array;
+  readonly #shards: Uint32Array;
+  #drawn = 0;
+  #reading = false;
+
+  /**
+   * A sampler over the shards of `dataset`, with its `maxLength`; nothing is read here.
+   *
+   * @param dataset The shards.
+   * @param options `batchSize` and the optional `seed`.
+   */
+  constructor(dataset: ShardDataset, options: ShardBlockSamplerOptions) {
+    if (!(dataset instanceof ShardDataset)) {
+      throw new InputError("dataset", `must be a ShardDataset, got ${describe(dataset)}`);
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new InputError("options", `must be { batchSize, seed? }, got ${describe(options)}`);
+    }
+    const { batchSize, seed = 0 } = options;
+    checkInteger("batchSize", batchSize, 1);
+    checkSeed("seed", seed);
+    const { maxLength } = dataset;
+    let total = 0;
+    this.#ends = dataset.shards.map((s) => (total += Math.max(0, s.tokenCount - maxLength)));
+    this.#dataset = dataset;
+    this.#batchSize = batchSize;
+    this.#seed = seed;
+    this.#prng = new Prng(seed);
+    this.#inputs = new Uint32Array(batchSize * maxLength);
+    this.#targets = new Uint32Array(batchSize * maxLength);
+    this.#starts = new Uint32Array(batchSize);
+    this.#shards = new Uint32Array(batchSize);
+  }
+
+  /** The shards the blocks come from. */
+  get dataset(): ShardDataset {
+    return this.#dataset;
+  }
+
+  /** Blocks per batch. */
+  get batchSize(): number {
+    return this.#batchSize;
+  }
+
+  /** The seed the draws started from. */
+  get seed(): number {
+    return this.#seed;
+  }
+
+  /** Block positions of all shards together: `Σₖ max(0, tokenCountₖ - maxLength)`. */
+  get numStarts(): number {
+    return this.#ends[this.#ends.length - 1];
+  }
+
+  /** The shard holding block position `position` (binary search over the running totals). */
+  #shardOf(position: number): number {
+    let low = 0;
+    let high = this.#ends.length - 1;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.#ends[middle] > position) high = middle;
+      else low = middle + 1;
+    }
+    return low;
+  }
+
+  /**
+   * Draws the next batch and reads its blocks; its `index` counts the batches drawn before it.
+   *
+   * @returns The batch, in arrays the next draw overwrites.
+   */
+  async sample(): Promise<ShardBlockBatch> {
+    if (this.#reading) {
+      throw new InputError(
+        "sample",
+        "was called while the previous batch was still being read; await each batch first " +
+          "(batches share their arrays)",
+      );
+    }
+    const maxLength = this.#dataset.maxLength;
+    const starts = this.#starts;
+    const shards = this.#shards;
+    const numStarts = this.numStarts;
+    for (let row = 0; row < this.#batchSize; row++) {
+      const position = this.#prng.belowLarge(numStarts);
+      const shard = this.#shardOf(position);
+      shards[row] = shard;
+      starts[row] = position - (shard === 0 ? 0 : this.#ends[shard - 1]);
+    }
+    const index = this.#drawn++;
+    this.#reading = true;
+    try {
+      const blocks = await Promise.all(
+        Array.from(
+          { length: this.#batchSize },
+          (_, row) => this.#dataset.readTokens(shards[row], starts[row], maxLength + 1),
+        ),
+      );
+      blocks.forEach((block, row) => {
+        const offset = row * maxLength;
+        gatherWindows(
+          block,
+          ZERO,
+          1,
+          maxLength,
+          this.#inputs.subarray(offset),
+          this.#targets.subarray(offset),
+        );
+      });
+    } finally {
+      this.#reading = false;
+    }
+    return {
+      inputs: this.#inputs,
+      targets: this.#targets,
+      starts,
+      shards,
+      rows: this.#batchSize,
+      seqLength: maxLength,
+      index,
+    };
+  }
+
+  /** Endless batches (each one a {@linkcode ShardBlockSampler.sample}); stop with `break`. */
+  async *[Symbol.asyncIterator](): AsyncIterableIterator<ShardBlockBatch> {
+    while (true) yield await this.sample();
+  }
+}
