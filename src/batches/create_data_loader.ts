@@ -84,6 +84,12 @@ export function createDataLoaderV1(
   if (tokenizer !== undefined && typeof tokenizer?.encode !== "function") {
     throw new InputError("tokenizer", `must be a Tokenizer, got ${describe(tokenizer)}`);
   }
+  if (text === "") {
+    throw new InputError(
+      "text",
+      `is empty, but maxLength ${maxLength} needs at least maxLength + 1 = ${maxLength + 1} tokens`,
+    );
+  }
   let ids: Uint32Array;
   if (tokenizer === undefined) {
     using gpt2 = new BpeTokenizer("gpt2", { allowedSpecial: ["<|endoftext|>"] });

@@ -29,6 +29,34 @@ export function checkInteger(
   }
 }
 
+/**
+ * Throws an {@linkcode InputError} unless `value` is an array or a typed array (a list of ids to
+ * decode, for example); its elements are the caller's to check.
+ *
+ * @example
+ * ```ts
+ * import { checkNumberList } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkNumberList("ids", Uint32Array.of(1, 2));
+ * assert.throws(() => checkNumberList("ids", "1 2"), /ids must be an array or a typed array of numbers, got "1 2"/);
+ * ```
+ *
+ * @param parameter The parameter's name, used in the message.
+ * @param value The value to check.
+ */
+export function checkNumberList(
+  parameter: string,
+  value: unknown,
+): asserts value is ArrayLike<number> {
+  if (!Array.isArray(value) && !(ArrayBuffer.isView(value) && !(value instanceof DataView))) {
+    throw new InputError(
+      parameter,
+      `must be an array or a typed array of numbers, got ${describe(value)}`,
+    );
+  }
+}
+
 /** A short, printable description of a value for error messages. */
 export function describe(value: unknown): string {
   if (typeof value === "string") {

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkNumberList, describe } from "../internal/checks.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 /** The book's end-of-text token, appended to the vocabulary in its V2 tokenizer. */
@@ -45,6 +45,9 @@ export interface WordPiece {
  * @returns The tokens in order, with their offsets.
  */
 export function splitWords(text: string): WordPiece[] {
+  if (typeof text !== "string") {
+    throw new InputError("text", `must be a string, got ${describe(text)}`);
+  }
   const pieces: WordPiece[] = [];
   let start = 0;
   const push = (from: number, to: number): void => {
@@ -127,8 +130,24 @@ export class RegexTokenizer implements Tokenizer {
     if (typeof corpus !== "string") {
       throw new InputError("corpus", `must be a string, got ${describe(corpus)}`);
     }
+    if (typeof options !== "object" || options === null) {
+      throw new InputError("options", `must be { specialTokens? }, got ${describe(options)}`);
+    }
+    const { specialTokens = false } = options;
+    if (typeof specialTokens !== "boolean") {
+      throw new InputError(
+        "specialTokens",
+        `must be true or false, got ${describe(specialTokens)}`,
+      );
+    }
     const unique = [...new Set(splitWords(corpus).map((p) => p.token))].sort(compareCodePoints);
-    if (options.specialTokens) unique.push(END_OF_TEXT, UNKNOWN);
+    if (unique.length === 0 && !specialTokens) {
+      throw new InputError(
+        "corpus",
+        `holds no words (${describe(corpus)}), so the vocabulary would be empty`,
+      );
+    }
+    if (specialTokens) unique.push(END_OF_TEXT, UNKNOWN);
     return new RegexTokenizer(unique);
   }
 
@@ -211,13 +230,14 @@ export class RegexTokenizer implements Tokenizer {
 
   /** Ids → text: joined with spaces, the space before `, . ? ! " ( ) '` removed (as the book does). */
   decode(ids: ArrayLike<number>): string {
+    checkNumberList("ids", ids);
     const tokens = new Array<string>(ids.length);
     for (let i = 0; i < ids.length; i++) {
-      const token = this.#idToToken[ids[i]];
+      const token = Number.isInteger(ids[i]) ? this.#idToToken[ids[i]] : undefined;
       if (token === undefined) {
         throw new InputError(
           `ids[${i}]`,
-          `must be an id in [0, ${this.vocabSize - 1}], got ${ids[i]}`,
+          `must be an id in [0, ${this.vocabSize - 1}], got ${describe(ids[i])}`,
         );
       }
       tokens[i] = token;
