@@ -108,7 +108,7 @@ export async function runCli(command: string, main: () => Promise<void>): Promis
       Deno.exit(2);
     }
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      console.error(`${command}: ${error.message}`);
+      console.error(`${command}: ${permissionMessage(command, error.message)}`);
       Deno.exit(2);
     }
     if (error instanceof GpuError) {
@@ -117,4 +117,18 @@ export async function runCli(command: string, main: () => Promise<void>): Promis
     }
     throw error;
   }
+}
+
+/**
+ * Deno's "Requires read access to X, run again with the --allow-read flag" in the tasks' terms:
+ * their reads are scoped (see deno.json), so say which files they may read and how to give
+ * another one; other denials keep Deno's words.
+ */
+function permissionMessage(command: string, message: string): string {
+  const denied = /^Requires read access to (.+?), run again with the --allow-read flag/.exec(
+    message,
+  );
+  if (denied === null) return message;
+  return `cannot read ${denied[1]}: the task may read files only under the directory it is run ` +
+    `from (and the sample text); give another file on standard input: ${command} - < FILE`;
 }

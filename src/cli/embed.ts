@@ -19,7 +19,6 @@ import { InputError } from "../errors.ts";
 import { InputEmbedding } from "../embed/input_embedding.ts";
 import { checkSeed } from "../internal/prng.ts";
 import { checkInteger } from "../internal/checks.ts";
-import { GpuDevice } from "../gpu/device.ts";
 import { formatTensor } from "../gpu/format_tensor.ts";
 import { readTextFile } from "../tokenize/read_text.ts";
 import { parseArgs, readInput, runCli } from "./cli.ts";
@@ -30,6 +29,7 @@ import {
   nestedBatch,
   TOKENIZER_OPTIONS,
 } from "./loader_options.ts";
+import { quietSharedDevice } from "./quiet_shared_device.ts";
 import { SAMPLE_TEXT_URL } from "./sample_text.ts";
 import { tokenizerFromOptions } from "./tokenize.ts";
 
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const inputs = batch.inputs.slice(0, batch.rows * batch.seqLength);
   const targets = batch.targets.slice(0, batch.rows * batch.seqLength);
 
-  const gpu = await GpuDevice.shared();
+  const gpu = await quietSharedDevice();
   using embedding = await InputEmbedding.create(gpu, {
     vocabSize,
     contextLength: maxLength,
