@@ -328,6 +328,9 @@ function toTypedArray(
   data: unknown,
   options: TensorOptions<DType>,
 ): { values: DTypeArrays[DType]; shape: readonly number[]; dtype: DType } {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("options", `must be { dtype?, shape?, label? }, got ${describe(options)}`);
+  }
   if (options.dtype !== undefined) checkDType(options.dtype);
   if (options.shape !== undefined) checkShape("shape", options.shape);
   const arrayType = dtypeOfArray(data);

@@ -10,7 +10,7 @@ const f32Bits = new Uint32Array(f32.buffer);
 // The checks below are single comparisons, cheap enough for the per-element loops that use them.
 
 function checkBits(bits: number): void {
-  if ((bits & 0xffff) !== bits) {
+  if (typeof bits !== "number" || (bits & 0xffff) !== bits) {
     throw new InputError(
       "bits",
       `must be an integer in [0, 65535] (16 bits), got ${describe(bits)}`,

@@ -93,6 +93,9 @@ export async function writeSafetensors(
   if (typeof path !== "string" && !(path instanceof URL)) {
     throw new InputError("path", `must be a string or a URL, got ${describe(path)}`);
   }
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("options", `must be { metadata?, overwrite? }, got ${describe(options)}`);
+  }
   const label = pathLabel(path);
   const planned = planTensors(tensors);
   const header = encodeHeader(planned, checkMetadata(options.metadata));

@@ -17,6 +17,7 @@ import {
   GpuDevice,
   type GpuDeviceOptions,
   InputEmbedding,
+  type InputEmbeddingOptions,
   InputError,
   positionalAdd,
   PositionalEmbedding,
@@ -29,6 +30,7 @@ import {
   TorchGenerator,
   trainValidationSplit,
   WindowDataset,
+  writeSafetensors,
 } from "../../mod.ts";
 import { ROOT_PATH, runTask } from "../helpers/run_task.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
@@ -455,6 +457,37 @@ Deno.test("validation catalog: every entry point names the parameter, value and 
       () => f32ToF16Bits("1" as unknown as number),
       "value",
       'must be a number, got "1"',
+    );
+  });
+
+  await t.step("options that are not an object", async () => {
+    const options = null as unknown as Record<string, never>;
+    await assertInputError(
+      () => RegexTokenizer.fromText("a", options),
+      "options",
+      "must be { specialTokens? }, got null",
+    );
+    await assertInputError(
+      () => GpuDevice.request(options),
+      "options",
+      "must be { powerPreference? }, got null",
+    );
+    await assertRejectedBeforeGpu(
+      () => InputEmbedding.create(gpu, options as unknown as InputEmbeddingOptions),
+      "options",
+      "must be { vocabSize, contextLength, dim, seed }, got null",
+    );
+    await assertRejectedBeforeGpu(
+      () => Tensor.from(gpu, [1], options),
+      "options",
+      "must be { dtype?, shape?, label? }, got null",
+    );
+    await withTempDir((dir) =>
+      assertInputError(
+        () => writeSafetensors(`${dir}/x.safetensors`, {}, options),
+        "options",
+        "must be { metadata?, overwrite? }, got null",
+      )
     );
   });
 
