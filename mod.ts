@@ -98,3 +98,36 @@ export type { EmbeddingInit } from "./src/embed/embedding_init.ts";
 export { TokenEmbedding } from "./src/embed/token_embedding.ts";
 export { PositionalEmbedding } from "./src/embed/positional_embedding.ts";
 export { InputEmbedding, type InputEmbeddingOptions } from "./src/embed/input_embedding.ts";
+// Parallel tokenization (issue 5, item 5): Web Workers, ids identical to single-threaded tiktoken.
+export {
+  BpeWorkerPool,
+  type BpeWorkerPoolOptions,
+  encodeParallel,
+  type EncodeParallelOptions,
+  type ParallelEncodeOptions,
+} from "./src/tokenize/bpe_worker_pool.ts";
+
+// Token shards in llm.c's format (issue 7): writer, reader and streaming preparation.
+export {
+  type ListedShard,
+  listShards,
+  type ListShardsOptions,
+  readShard,
+  readShardHeader,
+  readShardTokens,
+} from "./src/shards/shard_reader.ts";
+export { ShardWriter, type ShardWriterOptions, writeShard } from "./src/shards/shard_writer.ts";
+export {
+  SHARD_HEADER_BYTES,
+  SHARD_MAGIC,
+  type ShardInfo,
+  type ShardSplit,
+  type ShardVersion,
+  shardVersionFor,
+} from "./src/shards/shard_format.ts";
+export {
+  type PrepareProgress,
+  prepareShards,
+  type PrepareShardsOptions,
+  type PrepareSummary,
+} from "./src/shards/prepare_shards.ts";

@@ -154,4 +154,4 @@ async function main(): Promise<void> {
   console.log("\nInput embeddings:\n", await output.format());
 }
 
-if (import.meta.main) await runCli(COMMAND, main);
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });

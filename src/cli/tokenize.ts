@@ -101,4 +101,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(COMMAND, main);
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });

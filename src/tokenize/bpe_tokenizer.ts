@@ -177,6 +177,77 @@ export interface BpeTokenizerOptions {
 }
 
 /**
+ * Throws an {@linkcode InputError} unless `encoding` names an encoding of {@linkcode ENCODINGS}.
+ * Shared by the tokenizer and the worker pool.
+ */
+export function checkEncodingName(encoding: unknown): asserts encoding is EncodingName {
+  if (!isEncodingName(encoding)) {
+    throw new InputError(
+      "encoding",
+      `must be one of ${Object.keys(ENCODINGS).join(", ")}, got ${describe(encoding)}` +
+        ` (for a model name such as "gpt-4" use BpeTokenizer.forModel)`,
+    );
+  }
+}
+
+/**
+ * The special tokens an `allowedSpecial` option allows, and the rest of the encoding's special
+ * tokens; anything but `"all"` or a list of the encoding's special tokens is an
+ * {@linkcode InputError}.
+ */
+export function resolveAllowedSpecial(
+  encoding: EncodingName,
+  option: AllowedSpecial | undefined,
+): { allowed: Set<string>; disallowed: string[] } {
+  const specials = Object.keys(ENCODINGS[encoding].specialTokens);
+  const allowed = new Set<string>();
+  const requested = option ?? [];
+  if (requested === "all") {
+    specials.forEach((s) => allowed.add(s));
+  } else if (
+    typeof requested === "string" || typeof requested?.[Symbol.iterator] !== "function"
+  ) {
+    throw new InputError(
+      "allowedSpecial",
+      `must be "all" or a list of special tokens, got ${describe(requested)}`,
+    );
+  } else {
+    for (const token of requested) {
+      if (!specials.includes(token)) {
+        throw new InputError(
+          "allowedSpecial",
+          `names ${
+            describe(token)
+          }, which is not a special token of ${encoding} (its special tokens: ${
+            specials.join(", ")
+          })`,
+        );
+      }
+      allowed.add(token);
+    }
+  }
+  return { allowed, disallowed: specials.filter((s) => !allowed.has(s)) };
+}
+
+/**
+ * Throws an {@linkcode InputError} naming the first special token of `disallowed` found in
+ * `text` and its offset: such a token is never silently split into ordinary tokens.
+ */
+export function checkNoDisallowedSpecial(text: string, disallowed: Iterable<string>): void {
+  for (const special of disallowed) {
+    const offset = text.indexOf(special);
+    if (offset >= 0) {
+      throw new InputError(
+        "text",
+        `contains the special token ${special} at offset ${offset}, which is not allowed; allow it ` +
+          `(allowedSpecial: ["${special}"], or --allowed-special in the CLI) or encode it as ordinary ` +
+          `text with encodeOrdinary()`,
+      );
+    }
+  }
+}
+
+/**
  * A byte-pair-encoding tokenizer over tiktoken: `gpt2`, `r50k_base`, `p50k_base`, `p50k_edit`,
  * `cl100k_base` and `o200k_base`.
  *
@@ -228,43 +299,11 @@ export class BpeTokenizer implements Tokenizer, Disposable {
    * @param options Which special tokens are allowed.
    */
   constructor(encoding: EncodingName, options: BpeTokenizerOptions = {}) {
-    if (!isEncodingName(encoding)) {
-      throw new InputError(
-        "encoding",
-        `must be one of ${Object.keys(ENCODINGS).join(", ")}, got ${describe(encoding)}` +
-          ` (for a model name such as "gpt-4" use BpeTokenizer.forModel)`,
-      );
-    }
-    const specials = Object.keys(ENCODINGS[encoding].specialTokens);
-    const allowed = new Set<string>();
-    const requested = options.allowedSpecial ?? [];
-    if (requested === "all") {
-      specials.forEach((s) => allowed.add(s));
-    } else if (
-      typeof requested === "string" || typeof requested?.[Symbol.iterator] !== "function"
-    ) {
-      throw new InputError(
-        "allowedSpecial",
-        `must be "all" or a list of special tokens, got ${describe(requested)}`,
-      );
-    } else {
-      for (const token of requested) {
-        if (!specials.includes(token)) {
-          throw new InputError(
-            "allowedSpecial",
-            `names ${
-              describe(token)
-            }, which is not a special token of ${encoding} (its special tokens: ${
-              specials.join(", ")
-            })`,
-          );
-        }
-        allowed.add(token);
-      }
-    }
+    checkEncodingName(encoding);
+    const { allowed, disallowed } = resolveAllowedSpecial(encoding, options.allowedSpecial);
     this.#name = encoding;
     this.#allowed = allowed;
-    this.#disallowed = specials.filter((s) => !allowed.has(s));
+    this.#disallowed = disallowed;
     this.#tiktoken = acquire(encoding);
   }
 
@@ -303,17 +342,7 @@ export class BpeTokenizer implements Tokenizer, Disposable {
     if (typeof text !== "string") {
       throw new InputError("text", `must be a string, got ${describe(text)}`);
     }
-    for (const special of this.#disallowed) {
-      const offset = text.indexOf(special);
-      if (offset >= 0) {
-        throw new InputError(
-          "text",
-          `contains the special token ${special} at offset ${offset}, which is not allowed; allow it ` +
-            `(allowedSpecial: ["${special}"], or --allowed-special in the CLI) or encode it as ordinary ` +
-            `text with encodeOrdinary()`,
-        );
-      }
-    }
+    checkNoDisallowedSpecial(text, this.#disallowed);
     return this.#encoder().encode(text, [...this.#allowed]);
   }
 

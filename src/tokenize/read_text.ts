@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
 
 /** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
 function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -42,15 +42,18 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
  *
  * @param bytes The bytes to decode.
  * @param label What the bytes are (a file name), for the error message.
+ * @param byteOffset Where `bytes` start in the file, when they are a chunk of it (default 0);
+ *   added to the offset in the error message.
  * @returns The text.
  */
-export function decodeUtf8(bytes: Uint8Array, label: string): string {
+export function decodeUtf8(bytes: Uint8Array, label: string, byteOffset = 0): string {
   if (!(bytes instanceof Uint8Array)) {
     throw new InputError("bytes", `must be a Uint8Array, got ${describe(bytes)}`);
   }
   if (typeof label !== "string") {
     throw new InputError("label", `must be a string (a file name), got ${describe(label)}`);
   }
+  checkInteger("byteOffset", byteOffset, 0);
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
@@ -59,7 +62,7 @@ export function decodeUtf8(bytes: Uint8Array, label: string): string {
       label,
       `is not valid UTF-8: invalid byte 0x${
         bytes[offset]?.toString(16).padStart(2, "0")
-      } at byte offset ${offset}`,
+      } at byte offset ${byteOffset + offset}`,
     );
   }
 }

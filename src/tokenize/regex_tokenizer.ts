@@ -13,7 +13,9 @@ export const UNKNOWN = "<|unk|>";
 const PY_SPACE =
   "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 const SEPARATOR = new RegExp(`[,.:;?_!"()']|--|[${PY_SPACE}]`, "g");
-const SPACE_BEFORE_PUNCTUATION = new RegExp(`[${PY_SPACE}]+([,.?!"()'])`, "g");
+// The book's decoders remove the space before punctuation; V2's set adds `:` and `;`.
+const SPACE_BEFORE_PUNCTUATION_V1 = new RegExp(`[${PY_SPACE}]+([,.?!"()'])`, "g");
+const SPACE_BEFORE_PUNCTUATION_V2 = new RegExp(`[${PY_SPACE}]+([,.:;?!"()'])`, "g");
 const ONLY_SPACE = new RegExp(`^[${PY_SPACE}]*$`);
 
 /** A word or punctuation token and the UTF-16 offset where it starts in the text. */
@@ -228,7 +230,11 @@ export class RegexTokenizer implements Tokenizer {
     return ids;
   }
 
-  /** Ids → text: joined with spaces, the space before `, . ? ! " ( ) '` removed (as the book does). */
+  /**
+   * Ids → text: joined with spaces, the space before punctuation removed as the book's decoders
+   * do: before `, . ? ! " ( ) '` (V1), and also before `:` and `;` when the vocabulary has
+   * `<|unk|>` (V2).
+   */
   decode(ids: ArrayLike<number>): string {
     checkNumberList("ids", ids);
     const tokens = new Array<string>(ids.length);
@@ -242,6 +248,9 @@ export class RegexTokenizer implements Tokenizer {
       }
       tokens[i] = token;
     }
-    return tokens.join(" ").replace(SPACE_BEFORE_PUNCTUATION, "$1");
+    const punctuation = this.#unknownId === undefined
+      ? SPACE_BEFORE_PUNCTUATION_V1
+      : SPACE_BEFORE_PUNCTUATION_V2;
+    return tokens.join(" ").replace(punctuation, "$1");
   }
 }

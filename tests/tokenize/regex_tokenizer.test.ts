@@ -121,6 +121,14 @@ Deno.test("splitWords follows Python's re.split and str.strip", async (t) => {
   });
 });
 
+Deno.test("decode removes the space before punctuation as each book version does", () => {
+  const corpus = "a: b; c, d.";
+  const v1 = RegexTokenizer.fromText(corpus);
+  const v2 = RegexTokenizer.fromText(corpus, { specialTokens: true });
+  assert.equal(v1.decode(v1.encode(corpus)), "a : b ; c, d.");
+  assert.equal(v2.decode(v2.encode(corpus)), "a: b; c, d.");
+});
+
 Deno.test("regex tokenizer rejects bad input with the parameter's name", () => {
   assert.throws(() => new RegexTokenizer([]), /vocabulary must be a non-empty array/);
   assert.throws(() => new RegexTokenizer(["a", "a"]), /vocabulary\[1\] repeats the token "a"/);

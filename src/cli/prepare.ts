@@ -1,0 +1,158 @@
+/**
+ * `deno task prepare FILE... --out DIR [--encoding gpt2] [--shard-tokens N]
+ * [--val-fraction F] [--overwrite] [--workers N] [--chunk-bytes N] [--json]`
+ *
+ * Streams text files into token shards in llm.c's format (see `prepareShards`): each file is
+ * one document preceded by `<|endoftext|>`. Shows progress on stderr when it is a terminal and
+ * ends with a summary line (or, with `--json`, one JSON object) on stdout.
+ *
+ * @module
+ */
+import { InputError } from "../errors.ts";
+import type { EncodingName } from "../tokenize/bpe_tokenizer.ts";
+import {
+  type PrepareProgress,
+  prepareShards,
+  type PrepareSummary,
+} from "../shards/prepare_shards.ts";
+import { parseArgs, runCli, userPath } from "./cli.ts";
+
+const COMMAND = "deno task prepare";
+
+// prepareShards' parameters as the options that set them, for error messages
+const FLAGS: Readonly<Record<string, string>> = {
+  outDir: "--out",
+  encoding: "--encoding",
+  shardTokens: "--shard-tokens",
+  valFraction: "--val-fraction",
+  workers: "--workers",
+  chunkBytes: "--chunk-bytes",
+};
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return "?";
+  const s = Math.round(seconds);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+/** One progress line: bytes done of all, tokens, tokens/s and the estimated time left. */
+export function formatProgress(progress: PrepareProgress): string {
+  const { bytesDone, totalBytes, tokens, seconds } = progress;
+  const percent = totalBytes > 0 ? (100 * bytesDone) / totalBytes : 100;
+  const rate = seconds > 0 ? tokens / seconds : 0;
+  const eta = bytesDone > 0 ? (seconds * (totalBytes - bytesDone)) / bytesDone : Infinity;
+  return `${megabytes(bytesDone)} / ${megabytes(totalBytes)} (${percent.toFixed(1)}%), ` +
+    `${tokens.toLocaleString("en-US")} tokens, ${Math.round(rate).toLocaleString("en-US")} ` +
+    `tokens/s, ETA ${duration(eta)}`;
+}
+
+/** The peak resident memory of this process: the kernel's high-water mark where readable. */
+async function peakResidentBytes(sampled: number): Promise<number> {
+  try {
+    const status = await Deno.readTextFile("/proc/self/status");
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+    if (kib !== undefined) return Math.max(sampled, Number(kib) * 1024);
+  } catch {
+    // not Linux, or no read permission there: the sampled peak has to do
+  }
+  return sampled;
+}
+
+/** The summary line printed at the end. */
+function formatSummary(summary: PrepareSummary, outDir: string, peakRss: number): string {
+  const val = summary.shards.filter((s) => s.split === "val").length;
+  const train = summary.shards.length - val;
+  const seconds = Math.max(summary.seconds, 1e-9);
+  return `prepared ${summary.files} file${summary.files === 1 ? "" : "s"} ` +
+    `(${megabytes(summary.bytes)}) into ${
+      summary.tokens.toLocaleString("en-US")
+    } ${summary.encoding} ` +
+    `tokens in ${summary.shards.length} shard${summary.shards.length === 1 ? "" : "s"} ` +
+    `(${val} val with ${summary.valTokens.toLocaleString("en-US")} tokens, ${train} train; ` +
+    `uint${summary.version === 1 ? 16 : 32}) in ${outDir}: ${summary.seconds.toFixed(1)} s, ` +
+    `${(summary.bytes / 1e6 / seconds).toFixed(2)} MB/s, ` +
+    `${Math.round(summary.tokens / seconds).toLocaleString("en-US")} tokens/s, ` +
+    `peak RSS ${Math.round(peakRss / 1e6)} MB`;
+}
+
+async function main(): Promise<void> {
+  const { options, positionals } = parseArgs(COMMAND, Deno.args, {
+    out: { type: "string", help: "the folder for the shards" },
+    encoding: {
+      type: "string",
+      help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
+    },
+    "shard-tokens": { type: "integer", help: "tokens per shard, default 100000000" },
+    "val-fraction": { type: "number", help: "the fraction of input bytes for validation" },
+    overwrite: { type: "boolean", help: "replace the folder's existing shards" },
+    workers: { type: "integer", help: "tokenizing Web Workers, default: the CPU count" },
+    "chunk-bytes": { type: "integer", help: "bytes read at a time, default 1048576" },
+    json: { type: "boolean", help: "print the summary as one JSON object" },
+  });
+  if (positionals.length === 0) {
+    throw new InputError("FILE", "is missing: name one or more text files to prepare");
+  }
+  const out = options.get("out");
+  if (out === undefined) {
+    throw new InputError("--out", "is missing: name the folder for the shards");
+  }
+
+  let peakRss = Deno.memoryUsage().rss;
+  const showProgress = Deno.stderr.isTerminal();
+  let lastShown = 0;
+  const encoder = new TextEncoder();
+  const onProgress = (progress: PrepareProgress) => {
+    peakRss = Math.max(peakRss, Deno.memoryUsage().rss);
+    const now = performance.now();
+    if (showProgress && (now - lastShown > 200 || progress.bytesDone === progress.totalBytes)) {
+      lastShown = now;
+      Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${formatProgress(progress)}`));
+    }
+  };
+  const outDir = userPath(String(out));
+  let summary: PrepareSummary;
+  try {
+    summary = await prepareShards(positionals.map(userPath), {
+      outDir,
+      encoding: options.get("encoding") as EncodingName | undefined,
+      shardTokens: options.get("shard-tokens") as number | undefined,
+      valFraction: options.get("val-fraction") as number | undefined,
+      overwrite: options.get("overwrite") === true,
+      workers: options.get("workers") as number | undefined,
+      chunkBytes: options.get("chunk-bytes") as number | undefined,
+      onProgress,
+    });
+  } catch (error) {
+    if (error instanceof InputError && Object.hasOwn(FLAGS, error.parameter)) {
+      throw new InputError(
+        FLAGS[error.parameter],
+        error.message.slice(error.parameter.length + 1),
+      );
+    }
+    throw error;
+  }
+  if (showProgress) Deno.stderr.writeSync(encoder.encode("\n"));
+  peakRss = await peakResidentBytes(peakRss);
+  if (options.get("json")) {
+    console.log(JSON.stringify({
+      encoding: summary.encoding,
+      version: summary.version,
+      files: summary.files,
+      bytes: summary.bytes,
+      tokens: summary.tokens,
+      val_tokens: summary.valTokens,
+      train_tokens: summary.trainTokens,
+      shards: summary.shards.map((s) => ({ path: s.path, split: s.split, tokens: s.tokenCount })),
+      seconds: summary.seconds,
+      peak_rss_bytes: peakRss,
+    }));
+  } else {
+    console.log(formatSummary(summary, outDir, peakRss));
+  }
+}
+
+if (import.meta.main) await runCli(COMMAND, main);
