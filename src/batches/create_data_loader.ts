@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkOptions, describe } from "../internal/checks.ts";
 import { BpeTokenizer } from "../tokenize/bpe_tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { checkEnoughTokens, checkWindowOptions, WindowDataset } from "../windows/window_dataset.ts";
@@ -65,9 +65,7 @@ export function createDataLoaderV1(
   if (typeof text !== "string") {
     throw new InputError("text", `must be a string, got ${describe(text)}`);
   }
-  if (typeof options !== "object" || options === null) {
-    throw new InputError("options", `must be an object, got ${describe(options)}`);
-  }
+  checkOptions(options, "an object");
   const {
     batchSize = 4,
     maxLength = 256,

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions } from "../internal/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
@@ -77,12 +77,7 @@ export class InputEmbedding {
    */
   static async create(gpu: GpuDevice, options: InputEmbeddingOptions): Promise<InputEmbedding> {
     checkGpuDevice("gpu", gpu);
-    if (typeof options !== "object" || options === null) {
-      throw new InputError(
-        "options",
-        `must be { vocabSize, contextLength, dim, seed }, got ${describe(options)}`,
-      );
-    }
+    checkOptions(options, "{ vocabSize, contextLength, dim, seed }");
     const { vocabSize, contextLength, dim, seed } = options;
     checkInteger("vocabSize", vocabSize, 1);
     checkInteger("contextLength", contextLength, 1);

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import { GpuError, type GpuErrorKind } from "./gpu_error.ts";
 
 const NO_ADAPTER_HELP = "install a GPU driver, or Mesa's software adapter " +
@@ -314,9 +314,7 @@ const POWER_PREFERENCES: readonly (GPUPowerPreference | undefined)[] = [
 ];
 
 function checkDeviceOptions(options: unknown): void {
-  if (typeof options !== "object" || options === null) {
-    throw new InputError("options", `must be { powerPreference? }, got ${describe(options)}`);
-  }
+  checkOptions(options, "{ powerPreference? }");
   const { powerPreference } = options as GpuDeviceOptions;
   if (!POWER_PREFERENCES.includes(powerPreference)) {
     throw new InputError(

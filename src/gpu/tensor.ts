@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkOptions, describe } from "../internal/checks.ts";
 import { flattenNested, indexPath, type NestedArray } from "../internal/nested_array.ts";
 import { checkGpuDevice, type GpuDevice } from "./device.ts";
 import { formatTensor } from "./format_tensor.ts";
@@ -328,9 +328,7 @@ function toTypedArray(
   data: unknown,
   options: TensorOptions<DType>,
 ): { values: DTypeArrays[DType]; shape: readonly number[]; dtype: DType } {
-  if (typeof options !== "object" || options === null) {
-    throw new InputError("options", `must be { dtype?, shape?, label? }, got ${describe(options)}`);
-  }
+  checkOptions(options, "{ dtype?, shape?, label? }");
   if (options.dtype !== undefined) checkDType(options.dtype);
   if (options.shape !== undefined) checkShape("shape", options.shape);
   const arrayType = dtypeOfArray(data);

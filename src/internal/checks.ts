@@ -30,6 +30,28 @@ export function checkInteger(
 }
 
 /**
+ * Throws an {@linkcode InputError} unless `options` is an object (an options bag, which may be
+ * empty), describing what it should hold.
+ *
+ * @example
+ * ```ts
+ * import { checkOptions } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkOptions({}, "{ seed? }");
+ * assert.throws(() => checkOptions(null, "{ seed? }"), /options must be \{ seed\? \}, got null/);
+ * ```
+ *
+ * @param options The value to check.
+ * @param expected What it should be, e.g. `"{ maxLength, stride }"`.
+ */
+export function checkOptions(options: unknown, expected: string): asserts options is object {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("options", `must be ${expected}, got ${describe(options)}`);
+  }
+}
+
+/**
  * Throws an {@linkcode InputError} unless `value` is an array or a typed array (a list of ids to
  * decode, for example); its elements are the caller's to check.
  *

@@ -1,6 +1,6 @@
 import { encoding_for_model, get_encoding, init, type Tiktoken } from "npm:tiktoken@1.0.22/init";
 import { InputError } from "../errors.ts";
-import { checkNumberList, describe } from "../internal/checks.ts";
+import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
 import { tiktokenModule } from "./tiktoken_wasm.js";
 import type { Tokenizer } from "./tokenizer.ts";
 
@@ -300,6 +300,7 @@ export class BpeTokenizer implements Tokenizer, Disposable {
    */
   constructor(encoding: EncodingName, options: BpeTokenizerOptions = {}) {
     checkEncodingName(encoding);
+    checkOptions(options, "{ allowedSpecial? }");
     const { allowed, disallowed } = resolveAllowedSpecial(encoding, options.allowedSpecial);
     this.#name = encoding;
     this.#allowed = allowed;

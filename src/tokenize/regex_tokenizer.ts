@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkNumberList, describe } from "../internal/checks.ts";
+import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 /** The book's end-of-text token, appended to the vocabulary in its V2 tokenizer. */
@@ -132,9 +132,7 @@ export class RegexTokenizer implements Tokenizer {
     if (typeof corpus !== "string") {
       throw new InputError("corpus", `must be a string, got ${describe(corpus)}`);
     }
-    if (typeof options !== "object" || options === null) {
-      throw new InputError("options", `must be { specialTokens? }, got ${describe(options)}`);
-    }
+    checkOptions(options, "{ specialTokens? }");
     const { specialTokens = false } = options;
     if (typeof specialTokens !== "boolean") {
       throw new InputError(

@@ -19,11 +19,13 @@ import {
   InputEmbedding,
   type InputEmbeddingOptions,
   InputError,
+  listShards,
   positionalAdd,
   PositionalEmbedding,
   RandomBlockSampler,
   readTextFile,
   RegexTokenizer,
+  shardVersionFor,
   splitWords,
   Tensor,
   TokenEmbedding,
@@ -31,6 +33,7 @@ import {
   trainValidationSplit,
   WindowDataset,
   writeSafetensors,
+  writeShard,
 } from "../../mod.ts";
 import { ROOT_PATH, runTask } from "../helpers/run_task.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
@@ -482,14 +485,44 @@ Deno.test("validation catalog: every entry point names the parameter, value and 
       "options",
       "must be { dtype?, shape?, label? }, got null",
     );
-    await withTempDir((dir) =>
-      assertInputError(
+    await assertInputError(
+      () => new BpeTokenizer("gpt2", options),
+      "options",
+      "must be { allowedSpecial? }, got null",
+    );
+    await assertInputError(
+      () => listShards(".tmp", options),
+      "options",
+      "must be { split? }, got null",
+    );
+    await withTempDir(async (dir) => {
+      await assertInputError(
         () => writeSafetensors(`${dir}/x.safetensors`, {}, options),
         "options",
         "must be { metadata?, overwrite? }, got null",
-      )
-    );
+      );
+      await assertInputError(
+        () => writeShard(`${dir}/x.bin`, [1], options),
+        "options",
+        "must be { version?, overwrite? }, got null",
+      );
+      assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], "nothing was written");
+    });
   });
+  await t.step(
+    "token shards: ids that are not a list, a vocabulary size that is not one",
+    async () => {
+      await withTempDir(async (dir) => {
+        await assertInputError(
+          () => writeShard(`${dir}/x.bin`, undefined as unknown as number[]),
+          "tokens",
+          "must be an array or a typed array of numbers, got undefined",
+        );
+        assert.deepEqual(await Array.fromAsync(Deno.readDir(dir)), [], "nothing was written");
+      });
+      await assertInputError(() => shardVersionFor(0), "vocabSize", `${INTEGER} 0`);
+    },
+  );
 
   // lifetimes
   await t.step("use after dispose: tensor, tokenizer, embedding layers", async () => {
