@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkOptions, describe } from "../internal/checks.ts";
 import { BpeTokenizer } from "../tokenize/bpe_tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { checkEnoughTokens, checkWindowOptions, WindowDataset } from "../windows/window_dataset.ts";
@@ -65,9 +65,7 @@ export function createDataLoaderV1(
   if (typeof text !== "string") {
     throw new InputError("text", `must be a string, got ${describe(text)}`);
   }
-  if (typeof options !== "object" || options === null) {
-    throw new InputError("options", `must be an object, got ${describe(options)}`);
-  }
+  checkOptions(options, "an object");
   const {
     batchSize = 4,
     maxLength = 256,
@@ -83,6 +81,12 @@ export function createDataLoaderV1(
   checkLoaderOptions(loaderOptions);
   if (tokenizer !== undefined && typeof tokenizer?.encode !== "function") {
     throw new InputError("tokenizer", `must be a Tokenizer, got ${describe(tokenizer)}`);
+  }
+  if (text === "") {
+    throw new InputError(
+      "text",
+      `is empty, but maxLength ${maxLength} needs at least maxLength + 1 = ${maxLength + 1} tokens`,
+    );
   }
   let ids: Uint32Array;
   if (tokenizer === undefined) {

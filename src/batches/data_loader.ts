@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkBoolean, checkInteger, describe } from "../internal/checks.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import { BatchBuffers, batchesPerEpoch, windowOrder } from "../internal/epoch_batches.ts";
 import { checkSeed, MAX_SEED } from "../internal/prng.ts";
 import { WindowDataset } from "../windows/window_dataset.ts";
@@ -58,9 +58,7 @@ export interface LoaderSettings {
 
 /** Validates loader options and fills in the defaults; throws an {@linkcode InputError} naming a bad one. */
 export function checkLoaderOptions(options: DataLoaderOptions): LoaderSettings {
-  if (typeof options !== "object" || options === null) {
-    throw new InputError("options", `must be { batchSize, ... }, got ${describe(options)}`);
-  }
+  checkOptions(options, "{ batchSize, ... }");
   const { batchSize, shuffle, seed = 0, dropLast, rank = 0, worldSize = 1 } = options;
   checkInteger("batchSize", batchSize, 1);
   checkBoolean("shuffle", shuffle);

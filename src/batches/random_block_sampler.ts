@@ -1,5 +1,4 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions } from "../internal/checks.ts";
 import { gatherWindows } from "../internal/gather_windows.ts";
 import { checkSeed, Prng } from "../internal/prng.ts";
 import { checkEnoughTokens, checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
@@ -60,12 +59,7 @@ export class RandomBlockSampler implements Iterable<Batch> {
    */
   constructor(ids: TokenArray, options: RandomBlockSamplerOptions) {
     checkTokenIds(ids);
-    if (typeof options !== "object" || options === null) {
-      throw new InputError(
-        "options",
-        `must be { maxLength, batchSize, seed? }, got ${describe(options)}`,
-      );
-    }
+    checkOptions(options, "{ maxLength, batchSize, seed? }");
     const { maxLength, batchSize, seed = 0 } = options;
     checkInteger("maxLength", maxLength, 1);
     checkInteger("batchSize", batchSize, 1);

@@ -120,4 +120,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(COMMAND, main);
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });

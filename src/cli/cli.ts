@@ -94,12 +94,22 @@ export async function readInput(path: string): Promise<string> {
   return await readTextFile(userPath(path));
 }
 
+/** Options of {@linkcode runCli}. */
+export interface CliOptions {
+  /** The command reads its text from standard input for `-`: permission messages suggest it. */
+  standardInput?: boolean;
+}
+
 /**
  * Runs a command's main function: an {@linkcode InputError} (or a denied permission) prints one
  * line on stderr and exits with code 2; a {@linkcode GpuError} (no adapter, a device failure)
  * prints one line and exits with code 1; anything else is a bug and keeps its stack trace.
  */
-export async function runCli(command: string, main: () => Promise<void>): Promise<void> {
+export async function runCli(
+  command: string,
+  main: () => Promise<void>,
+  options: CliOptions = {},
+): Promise<void> {
   try {
     await main();
   } catch (error) {
@@ -108,7 +118,7 @@ export async function runCli(command: string, main: () => Promise<void>): Promis
       Deno.exit(2);
     }
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
-      console.error(`${command}: ${error.message}`);
+      console.error(`${command}: ${permissionMessage(command, error.message, options)}`);
       Deno.exit(2);
     }
     if (error instanceof GpuError) {
@@ -117,4 +127,21 @@ export async function runCli(command: string, main: () => Promise<void>): Promis
     }
     throw error;
   }
+}
+
+/**
+ * Deno's "Requires read access to X, run again with the --allow-read flag" (or write) in the
+ * tasks' terms: deno.json scopes their reads and writes to the directory they are run from, so
+ * say so and how to get past it; other denials keep Deno's words.
+ */
+function permissionMessage(command: string, message: string, options: CliOptions): string {
+  const denied = /^Requires (read|write) access to (.+?), run again with the --allow-\1 flag/
+    .exec(message);
+  if (denied === null) return message;
+  const [, access, path] = denied;
+  return `cannot ${access} ${path}: the task may ${access} files only under the directory it is ` +
+    `run from; run it from a folder that holds the ${access === "read" ? "file" : "output"}` +
+    (access === "read" && options.standardInput
+      ? `, or give the file on standard input: ${command} - < FILE`
+      : "");
 }

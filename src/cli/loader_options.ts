@@ -35,6 +35,9 @@ const OPTION_OF: Readonly<Record<string, string>> = {
   worldSize: "--world-size",
   epoch: "--epoch",
   dim: "--dim",
+  encoding: "--encoding",
+  model: "--model",
+  allowedSpecial: "--allowed-special",
 };
 
 /** Re-throws an {@linkcode InputError} about a library parameter as one about its option. */

@@ -8,12 +8,18 @@
  * @module
  */
 import { InputError } from "../errors.ts";
-import { type AllowedSpecial, BpeTokenizer, type EncodingName } from "../tokenize/bpe_tokenizer.ts";
+import {
+  type AllowedSpecial,
+  BpeTokenizer,
+  type EncodingName,
+  ENCODINGS,
+} from "../tokenize/bpe_tokenizer.ts";
 import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
 import { readTextFile } from "../tokenize/read_text.ts";
 import { RegexTokenizer } from "../tokenize/regex_tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { parseArgs, readInput, runCli } from "./cli.ts";
+import { asOptionError } from "./loader_options.ts";
 import { SAMPLE_TEXT_URL } from "./sample_text.ts";
 
 const COMMAND = "deno task tokenize";
@@ -47,8 +53,19 @@ export function tokenizerFromOptions(
   const allowedSpecial = parseAllowedSpecial(
     String(options.get("allowed-special") ?? "<|endoftext|>"),
   );
-  if (model !== undefined) return BpeTokenizer.forModel(String(model), { allowedSpecial });
-  return new BpeTokenizer((encoding ?? "gpt2") as EncodingName, { allowedSpecial });
+  if (encoding !== undefined && !Object.hasOwn(ENCODINGS, String(encoding))) {
+    throw new InputError(
+      "--encoding",
+      `must be one of ${Object.keys(ENCODINGS).join(", ")}, got ${JSON.stringify(encoding)}` +
+        " (for a model name such as gpt-4 use --model)",
+    );
+  }
+  try {
+    if (model !== undefined) return BpeTokenizer.forModel(String(model), { allowedSpecial });
+    return new BpeTokenizer((encoding ?? "gpt2") as EncodingName, { allowedSpecial });
+  } catch (error) {
+    return asOptionError(error);
+  }
 }
 
 async function main(): Promise<void> {
@@ -84,4 +101,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(COMMAND, main);
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });

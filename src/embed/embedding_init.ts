@@ -1,6 +1,6 @@
 import { InputError } from "../errors.ts";
 import { checkInteger, describe } from "../internal/checks.ts";
-import { flattenNested, type NestedArray } from "../internal/nested_array.ts";
+import { flattenNested, indexPath, type NestedArray } from "../internal/nested_array.ts";
 import { TorchGenerator } from "./torch_rng.ts";
 
 /**
@@ -8,12 +8,18 @@ import { TorchGenerator } from "./torch_rng.ts";
  * - `{ seed }`: PyTorch's `torch.manual_seed(seed)` then `nn.Embedding`'s `normal_(0, 1)`;
  * - `{ generator }`: the next values of a {@linkcode TorchGenerator}'s stream, so that several
  *   tables continue one stream as PyTorch does (the book: token table first, then positions);
- * - `{ weight }`: given values, a `Float32Array` of `rows × dim` or nested `[rows][dim]` arrays.
+ * - `{ weight }`: given values, a `Float32Array` of `rows × dim` or nested `[rows][dim]` arrays;
+ *   NaN and ±Infinity (also numbers beyond float32's range) are an {@linkcode InputError} naming
+ *   the first one, unless `allowNonFinite: true`.
  */
 export type EmbeddingInit =
   | { readonly seed: number }
   | { readonly generator: TorchGenerator }
-  | { readonly weight: Float32Array | NestedArray };
+  | {
+    readonly weight: Float32Array | NestedArray;
+    /** Accept NaN and ±Infinity among the weights. Default: `false`. */
+    readonly allowNonFinite?: boolean;
+  };
 
 /** Checks the table's size and `init`, then makes its `rows × dim` weights (CPU work only). */
 export function initialWeight(
@@ -40,7 +46,18 @@ export function initialWeight(
     }
     return init.generator.normal(rows * dim);
   }
-  if ("weight" in init) return givenWeight(init.weight, rowsParameter, rows, dim);
+  if ("weight" in init) {
+    const { allowNonFinite = false } = init;
+    if (typeof allowNonFinite !== "boolean") {
+      throw new InputError(
+        "init.allowNonFinite",
+        `must be true or false, got ${describe(allowNonFinite)}`,
+      );
+    }
+    const weight = givenWeight(init.weight, rowsParameter, rows, dim);
+    if (!allowNonFinite) checkFinite(init.weight, weight, [rows, dim]);
+    return weight;
+  }
   throw new InputError("init", "must have a seed, a generator or a weight");
 }
 
@@ -75,4 +92,25 @@ function givenWeight(
     "init.weight",
     `must be a Float32Array or nested arrays of numbers, got ${describe(weight)}`,
   );
+}
+
+/** Throws an {@linkcode InputError} naming the first weight that is not finite as float32. */
+function checkFinite(
+  given: Float32Array | NestedArray,
+  weight: Float32Array,
+  shape: readonly number[],
+): void {
+  for (let i = 0; i < weight.length; i++) {
+    if (Number.isFinite(weight[i])) continue;
+    // Nested numbers may be finite yet overflow float32: report the number as given.
+    const original = given instanceof Float32Array
+      ? weight[i]
+      : flattenNested(given, "init.weight").values[i];
+    throw new InputError(
+      "init.weight",
+      `must hold finite numbers, but init.weight${indexPath(i, shape)} is ${describe(original)}` +
+        (Number.isFinite(original) ? " (beyond float32's range)" : "") +
+        "; pass allowNonFinite: true to allow NaN and ±Infinity",
+    );
+  }
 }

@@ -1,6 +1,6 @@
 import { InputError } from "../errors.ts";
-import { checkInteger } from "../internal/checks.ts";
-import type { GpuDevice } from "../gpu/device.ts";
+import { checkInteger, checkOptions } from "../internal/checks.ts";
+import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
 import type { Tensor } from "../gpu/tensor.ts";
@@ -76,6 +76,8 @@ export class InputEmbedding {
    * @param options Vocabulary size, context length, dimension and seed.
    */
   static async create(gpu: GpuDevice, options: InputEmbeddingOptions): Promise<InputEmbedding> {
+    checkGpuDevice("gpu", gpu);
+    checkOptions(options, "{ vocabSize, contextLength, dim, seed }");
     const { vocabSize, contextLength, dim, seed } = options;
     checkInteger("vocabSize", vocabSize, 1);
     checkInteger("contextLength", contextLength, 1);

@@ -1,5 +1,5 @@
 import { checkInteger } from "../internal/checks.ts";
-import type { GpuDevice } from "../gpu/device.ts";
+import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/gather.ts";
 import { positionalAdd } from "../gpu/kernels/positional_add.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -50,6 +50,7 @@ export class PositionalEmbedding {
     dim: number,
     init: EmbeddingInit,
   ): Promise<PositionalEmbedding> {
+    checkGpuDevice("gpu", gpu);
     const values = initialWeight("contextLength", contextLength, dim, init);
     const weight = await Tensor.from(gpu, values, {
       shape: [contextLength, dim],

@@ -1,4 +1,4 @@
-import type { GpuDevice } from "../gpu/device.ts";
+import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/gather.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -48,6 +48,7 @@ export class TokenEmbedding {
     dim: number,
     init: EmbeddingInit,
   ): Promise<TokenEmbedding> {
+    checkGpuDevice("gpu", gpu);
     const values = initialWeight("vocabSize", vocabSize, dim, init);
     const weight = await Tensor.from(gpu, values, {
       shape: [vocabSize, dim],

@@ -1,3 +1,5 @@
+import { InputError } from "../errors.ts";
+import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import { GpuError, type GpuErrorKind } from "./gpu_error.ts";
 
 const NO_ADAPTER_HELP = "install a GPU driver, or Mesa's software adapter " +
@@ -61,6 +63,7 @@ export class GpuDevice {
    * @returns The device; a {@linkcode GpuError} of kind `"unavailable"` when there is no adapter.
    */
   static async request(options: GpuDeviceOptions = {}): Promise<GpuDevice> {
+    checkDeviceOptions(options);
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (gpu === undefined) {
       throw new GpuError(
@@ -204,6 +207,9 @@ export class GpuDevice {
    * @param work The WebGPU calls to check; its result is returned.
    */
   async checked<T>(operation: string, work: (device: GPUDevice) => T): Promise<T> {
+    if (typeof work !== "function") {
+      throw new InputError("work", `must be a function of the device, got ${describe(work)}`);
+    }
     const device = this.device;
     for (let i = SCOPES.length - 1; i >= 0; i--) device.pushErrorScope(SCOPES[i]);
     let result: T | undefined;
@@ -238,6 +244,7 @@ export class GpuDevice {
    * @returns A copy of the bytes, valid after the staging buffer is gone.
    */
   async read(buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
+    checkReadRange(buffer, byteLength);
     if (byteLength === 0) return new ArrayBuffer(0);
     const staging = await this.checked("read: staging buffer", () =>
       this.createBuffer({
@@ -282,5 +289,47 @@ export class GpuDevice {
     if (this.#lost !== undefined) {
       throw new GpuError("lost", `the GPU device was lost (${this.#lost}); request a new one`);
     }
+  }
+}
+
+/**
+ * Throws an {@linkcode InputError} unless `value` is a {@linkcode GpuDevice} (checked before
+ * any work by every function that takes one).
+ */
+export function checkGpuDevice(parameter: string, value: unknown): asserts value is GpuDevice {
+  if (!(value instanceof GpuDevice)) {
+    throw new InputError(
+      parameter,
+      `must be a GpuDevice (from GpuDevice.shared() or GpuDevice.request()), got ${
+        describe(value)
+      }`,
+    );
+  }
+}
+
+const POWER_PREFERENCES: readonly (GPUPowerPreference | undefined)[] = [
+  undefined,
+  "low-power",
+  "high-performance",
+];
+
+function checkDeviceOptions(options: unknown): void {
+  checkOptions(options, "{ powerPreference? }");
+  const { powerPreference } = options as GpuDeviceOptions;
+  if (!POWER_PREFERENCES.includes(powerPreference)) {
+    throw new InputError(
+      "powerPreference",
+      `must be "low-power" or "high-performance", got ${describe(powerPreference)}`,
+    );
+  }
+}
+
+function checkReadRange(buffer: unknown, byteLength: number): void {
+  if (!(buffer instanceof GPUBuffer)) {
+    throw new InputError("buffer", `must be a GPUBuffer, got ${describe(buffer)}`);
+  }
+  checkInteger("byteLength", byteLength, 0, buffer.size);
+  if (byteLength % 4 !== 0) {
+    throw new InputError("byteLength", `must be a multiple of 4, got ${byteLength}`);
   }
 }

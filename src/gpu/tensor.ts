@@ -1,7 +1,7 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkOptions, describe } from "../internal/checks.ts";
 import { flattenNested, indexPath, type NestedArray } from "../internal/nested_array.ts";
-import type { GpuDevice } from "./device.ts";
+import { checkGpuDevice, type GpuDevice } from "./device.ts";
 import { formatTensor } from "./format_tensor.ts";
 
 /** The typed array that holds each element type. */
@@ -135,6 +135,7 @@ export class Tensor<D extends DType = DType> {
     data: Float32Array | Int32Array | Uint32Array | NestedArray | number,
     options: TensorOptions<DType> = {},
   ): Promise<Tensor> {
+    checkGpuDevice("gpu", gpu);
     const { values, shape, dtype } = toTypedArray(data, options);
     return await Tensor.#upload(gpu, values, shape, dtype, options.label ?? "tensor");
   }
@@ -153,6 +154,7 @@ export class Tensor<D extends DType = DType> {
     dtype: D = "f32" as D,
     label = "zeros",
   ): Promise<Tensor<D>> {
+    checkGpuDevice("gpu", gpu);
     checkShape("shape", shape);
     checkDType(dtype);
     // WebGPU zero-initialises new buffers.
@@ -326,6 +328,7 @@ function toTypedArray(
   data: unknown,
   options: TensorOptions<DType>,
 ): { values: DTypeArrays[DType]; shape: readonly number[]; dtype: DType } {
+  checkOptions(options, "{ dtype?, shape?, label? }");
   if (options.dtype !== undefined) checkDType(options.dtype);
   if (options.shape !== undefined) checkShape("shape", options.shape);
   const arrayType = dtypeOfArray(data);

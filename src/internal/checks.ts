@@ -39,6 +39,56 @@ export function checkBoolean(
   }
 }
 
+/**
+ * Throws an {@linkcode InputError} unless `options` is an object (an options bag, which may be
+ * empty), describing what it should hold.
+ *
+ * @example
+ * ```ts
+ * import { checkOptions } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkOptions({}, "{ seed? }");
+ * assert.throws(() => checkOptions(null, "{ seed? }"), /options must be \{ seed\? \}, got null/);
+ * ```
+ *
+ * @param options The value to check.
+ * @param expected What it should be, e.g. `"{ maxLength, stride }"`.
+ */
+export function checkOptions(options: unknown, expected: string): asserts options is object {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError("options", `must be ${expected}, got ${describe(options)}`);
+  }
+}
+
+/**
+ * Throws an {@linkcode InputError} unless `value` is an array or a typed array (a list of ids to
+ * decode, for example); its elements are the caller's to check.
+ *
+ * @example
+ * ```ts
+ * import { checkNumberList } from "./checks.ts";
+ * import assert from "node:assert/strict";
+ *
+ * checkNumberList("ids", Uint32Array.of(1, 2));
+ * assert.throws(() => checkNumberList("ids", "1 2"), /ids must be an array or a typed array of numbers, got "1 2"/);
+ * ```
+ *
+ * @param parameter The parameter's name, used in the message.
+ * @param value The value to check.
+ */
+export function checkNumberList(
+  parameter: string,
+  value: unknown,
+): asserts value is ArrayLike<number> {
+  if (!Array.isArray(value) && !(ArrayBuffer.isView(value) && !(value instanceof DataView))) {
+    throw new InputError(
+      parameter,
+      `must be an array or a typed array of numbers, got ${describe(value)}`,
+    );
+  }
+}
+
 /** A short, printable description of a value for error messages. */
 export function describe(value: unknown): string {
   if (typeof value === "string") {

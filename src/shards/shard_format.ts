@@ -1,4 +1,5 @@
 import { InputError } from "../errors.ts";
+import { checkInteger } from "../internal/checks.ts";
 
 /**
  * The first header field of an llm.c token shard.
@@ -79,6 +80,7 @@ export function shardSplitOf(name: string): ShardSplit | undefined {
  * @returns The version.
  */
 export function shardVersionFor(vocabSize: number): ShardVersion {
+  checkInteger("vocabSize", vocabSize, 1);
   return vocabSize <= 65_536 ? 1 : 2;
 }
 

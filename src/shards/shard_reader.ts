@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import {
   decodeShardHeader,
   SHARD_HEADER_BYTES,
@@ -191,6 +191,7 @@ export async function listShards(
   if (typeof dir !== "string" || dir === "") {
     throw new InputError("dir", `must be a folder's path, got ${describe(dir)}`);
   }
+  checkOptions(options, "{ split? }");
   const split = options.split;
   if (split !== undefined && split !== "train" && split !== "val") {
     throw new InputError("split", `must be "train" or "val", got ${describe(split)}`);

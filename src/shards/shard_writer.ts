@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
 import {
   bytesPerToken,
   encodeShardHeader,
@@ -148,11 +148,15 @@ export class ShardWriter implements AsyncDisposable {
     if (typeof path !== "string" || path === "" || /[\\/]$/.test(path)) {
       throw new InputError("path", `must be a file path, got ${describe(path)}`);
     }
+    checkOptions(options, "{ version?, overwrite? }");
     const version = options.version ?? 1;
     if (version !== 1 && version !== 2) {
       throw new InputError("version", `must be 1 (uint16) or 2 (uint32), got ${describe(version)}`);
     }
     const overwrite = options.overwrite ?? false;
+    if (typeof overwrite !== "boolean") {
+      throw new InputError("overwrite", `must be true or false, got ${describe(overwrite)}`);
+    }
     if (!overwrite && await pathExists(path)) throw alreadyExists(path);
     const dir = parentDir(path);
     const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
@@ -212,6 +216,7 @@ export class ShardWriter implements AsyncDisposable {
   async write(tokens: ArrayLike<number>): Promise<void> {
     const file = this.#open();
     await this.#guard(async () => {
+      checkNumberList("tokens", tokens);
       const limit = this.#version === 1 ? 0xffff : 0xffffffff;
       if (!(tokens instanceof Uint16Array) && !(tokens instanceof Uint32Array && limit > 0xffff)) {
         for (let i = 0; i < tokens.length; i++) {
@@ -306,6 +311,7 @@ export async function writeShard(
   tokens: ArrayLike<number>,
   options: ShardWriterOptions = {},
 ): Promise<ShardInfo> {
+  checkNumberList("tokens", tokens); // before the file is created
   await using writer = await ShardWriter.create(path, options);
   await writer.write(tokens);
   return await writer.close();

@@ -1,6 +1,6 @@
 import { encoding_for_model, get_encoding, init, type Tiktoken } from "npm:tiktoken@1.0.22/init";
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
 import { tiktokenModule } from "./tiktoken_wasm.js";
 import type { Tokenizer } from "./tokenizer.ts";
 
@@ -300,6 +300,7 @@ export class BpeTokenizer implements Tokenizer, Disposable {
    */
   constructor(encoding: EncodingName, options: BpeTokenizerOptions = {}) {
     checkEncodingName(encoding);
+    checkOptions(options, "{ allowedSpecial? }");
     const { allowed, disallowed } = resolveAllowedSpecial(encoding, options.allowedSpecial);
     this.#name = encoding;
     this.#allowed = allowed;
@@ -355,12 +356,13 @@ export class BpeTokenizer implements Tokenizer, Disposable {
   }
 
   #checkIds(ids: ArrayLike<number>): Uint32Array {
+    checkNumberList("ids", ids);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
         throw new InputError(
           `ids[${i}]`,
-          `must be an id in [0, ${this.vocabSize - 1}] for ${this.#name}, got ${id}`,
+          `must be an id in [0, ${this.vocabSize - 1}] for ${this.#name}, got ${describe(id)}`,
         );
       }
     }
@@ -370,8 +372,9 @@ export class BpeTokenizer implements Tokenizer, Disposable {
   /** Ids → the bytes they stand for (a token may hold part of a UTF-8 character). */
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
     const checked = this.#checkIds(ids);
+    const encoder = this.#encoder(); // outside the try: a disposed tokenizer must say so
     try {
-      return this.#encoder().decode(checked);
+      return encoder.decode(checked);
     } catch {
       throw new InputError("ids", `holds an id that ${this.#name} does not define`);
     }
@@ -396,8 +399,9 @@ export class BpeTokenizer implements Tokenizer, Disposable {
    */
   tokenBytes(id: number): Uint8Array {
     this.#checkIds([id]);
+    const encoder = this.#encoder();
     try {
-      return this.#encoder().decode_single_token_bytes(id);
+      return encoder.decode_single_token_bytes(id);
     } catch {
       throw new InputError("id", `${id} is not a token of ${this.#name}`);
     }

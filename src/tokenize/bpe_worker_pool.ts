@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import {
   type AllowedSpecial,
   checkEncodingName,
@@ -118,6 +118,7 @@ export class BpeWorkerPool implements Disposable, AsyncDisposable {
    */
   constructor(encoding: EncodingName, options: BpeWorkerPoolOptions = {}) {
     checkEncodingName(encoding);
+    checkOptions(options, "{ allowedSpecial?, workers? }");
     const { allowed, disallowed } = resolveAllowedSpecial(encoding, options.allowedSpecial);
     const workers = options.workers ?? Math.min(navigator.hardwareConcurrency, 256);
     checkInteger("workers", workers, 1, 256);
@@ -290,7 +291,8 @@ export async function encodeParallel(
   options: EncodeParallelOptions,
 ): Promise<Uint32Array> {
   // Check everything before any worker starts.
-  checkEncodingName(options?.encoding);
+  checkOptions(options, "{ encoding, allowedSpecial?, workers?, chunkChars?, ordinary? }");
+  checkEncodingName(options.encoding);
   const { disallowed } = resolveAllowedSpecial(options.encoding, options.allowedSpecial);
   if (typeof text !== "string") {
     throw new InputError("text", `must be a string, got ${describe(text)}`);

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkNumberList, describe } from "../internal/checks.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 function codePointLabel(char: string): string {
@@ -112,13 +112,14 @@ export class CharTokenizer implements Tokenizer {
 
   /** Ids → text. */
   decode(ids: ArrayLike<number>): string {
+    checkNumberList("ids", ids);
     let text = "";
     for (let i = 0; i < ids.length; i++) {
-      const char = this.#idToChar[ids[i]];
+      const char = Number.isInteger(ids[i]) ? this.#idToChar[ids[i]] : undefined;
       if (char === undefined) {
         throw new InputError(
           `ids[${i}]`,
-          `must be an id in [0, ${this.vocabSize - 1}], got ${ids[i]}`,
+          `must be an id in [0, ${this.vocabSize - 1}], got ${describe(ids[i])}`,
         );
       }
       text += char;

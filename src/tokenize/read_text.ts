@@ -1,4 +1,5 @@
 import { InputError } from "../errors.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
 
 /** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
 function firstInvalidUtf8(bytes: Uint8Array): number {
@@ -46,6 +47,13 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
  * @returns The text.
  */
 export function decodeUtf8(bytes: Uint8Array, label: string, byteOffset = 0): string {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new InputError("bytes", `must be a Uint8Array, got ${describe(bytes)}`);
+  }
+  if (typeof label !== "string") {
+    throw new InputError("label", `must be a string (a file name), got ${describe(label)}`);
+  }
+  checkInteger("byteOffset", byteOffset, 0);
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
@@ -74,6 +82,14 @@ export function decodeUtf8(bytes: Uint8Array, label: string, byteOffset = 0): st
  * @returns The file's text.
  */
 export async function readTextFile(path: string | URL): Promise<string> {
+  const valid = (typeof path === "string" && path !== "") ||
+    (path instanceof URL && path.protocol === "file:");
+  if (!valid) {
+    throw new InputError(
+      "path",
+      `must be a file path or a file: URL, got ${path instanceof URL ? path.href : describe(path)}`,
+    );
+  }
   const label = path instanceof URL ? decodeURIComponent(path.pathname) : path;
   let bytes: Uint8Array;
   try {

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 /** The book's end-of-text token, appended to the vocabulary in its V2 tokenizer. */
@@ -47,6 +47,9 @@ export interface WordPiece {
  * @returns The tokens in order, with their offsets.
  */
 export function splitWords(text: string): WordPiece[] {
+  if (typeof text !== "string") {
+    throw new InputError("text", `must be a string, got ${describe(text)}`);
+  }
   const pieces: WordPiece[] = [];
   let start = 0;
   const push = (from: number, to: number): void => {
@@ -129,8 +132,22 @@ export class RegexTokenizer implements Tokenizer {
     if (typeof corpus !== "string") {
       throw new InputError("corpus", `must be a string, got ${describe(corpus)}`);
     }
+    checkOptions(options, "{ specialTokens? }");
+    const { specialTokens = false } = options;
+    if (typeof specialTokens !== "boolean") {
+      throw new InputError(
+        "specialTokens",
+        `must be true or false, got ${describe(specialTokens)}`,
+      );
+    }
     const unique = [...new Set(splitWords(corpus).map((p) => p.token))].sort(compareCodePoints);
-    if (options.specialTokens) unique.push(END_OF_TEXT, UNKNOWN);
+    if (unique.length === 0 && !specialTokens) {
+      throw new InputError(
+        "corpus",
+        `holds no words (${describe(corpus)}), so the vocabulary would be empty`,
+      );
+    }
+    if (specialTokens) unique.push(END_OF_TEXT, UNKNOWN);
     return new RegexTokenizer(unique);
   }
 
@@ -217,13 +234,14 @@ export class RegexTokenizer implements Tokenizer {
    * `<|unk|>` (V2).
    */
   decode(ids: ArrayLike<number>): string {
+    checkNumberList("ids", ids);
     const tokens = new Array<string>(ids.length);
     for (let i = 0; i < ids.length; i++) {
-      const token = this.#idToToken[ids[i]];
+      const token = Number.isInteger(ids[i]) ? this.#idToToken[ids[i]] : undefined;
       if (token === undefined) {
         throw new InputError(
           `ids[${i}]`,
-          `must be an id in [0, ${this.vocabSize - 1}], got ${ids[i]}`,
+          `must be an id in [0, ${this.vocabSize - 1}], got ${describe(ids[i])}`,
         );
       }
       tokens[i] = token;

@@ -1,8 +1,28 @@
 // Bit-level conversions between float32 and the two 16-bit float formats of model files:
 // IEEE 754 binary16 (safetensors "F16") and bfloat16 ("BF16", the upper half of a float32).
 
+import { InputError } from "../errors.ts";
+import { describe } from "../internal/checks.ts";
+
 const f32 = new Float32Array(1);
 const f32Bits = new Uint32Array(f32.buffer);
+
+// The checks below are single comparisons, cheap enough for the per-element loops that use them.
+
+function checkBits(bits: number): void {
+  if (typeof bits !== "number" || (bits & 0xffff) !== bits) {
+    throw new InputError(
+      "bits",
+      `must be an integer in [0, 65535] (16 bits), got ${describe(bits)}`,
+    );
+  }
+}
+
+function checkValue(value: number): void {
+  if (typeof value !== "number") {
+    throw new InputError("value", `must be a number, got ${describe(value)}`);
+  }
+}
 
 /**
  * The value of an IEEE 754 half-precision number (`F16`) given by its 16 bits: subnormals, signed
@@ -21,10 +41,11 @@ const f32Bits = new Uint32Array(f32.buffer);
  * assert.ok(Number.isNaN(f16BitsToF32(0x7e00)));
  * ```
  *
- * @param bits The half's bits (only the low 16 bits count).
+ * @param bits The half's bits, an integer in `[0, 0xffff]`.
  * @returns The value as a number (a float32 value).
  */
 export function f16BitsToF32(bits: number): number {
+  checkBits(bits);
   const sign = bits & 0x8000;
   const exponent = (bits >>> 10) & 0x1f;
   const mantissa = bits & 0x3ff;
@@ -55,6 +76,7 @@ export function f16BitsToF32(bits: number): number {
  * @returns The half's bits, in `[0, 0xffff]`.
  */
 export function f32ToF16Bits(value: number): number {
+  checkValue(value);
   f32[0] = value;
   const bits = f32Bits[0];
   const sign = (bits >>> 16) & 0x8000;
@@ -86,10 +108,11 @@ export function f32ToF16Bits(value: number): number {
  * assert.equal(bf16BitsToF32(0xff80), -Infinity);
  * ```
  *
- * @param bits The bfloat16's bits (only the low 16 bits count).
+ * @param bits The bfloat16's bits, an integer in `[0, 0xffff]`.
  * @returns The value as a number (a float32 value).
  */
 export function bf16BitsToF32(bits: number): number {
+  checkBits(bits);
   f32Bits[0] = bits << 16;
   return f32[0];
 }
@@ -113,6 +136,7 @@ export function bf16BitsToF32(bits: number): number {
  * @returns The bfloat16's bits, in `[0, 0xffff]`.
  */
 export function f32ToBf16Bits(value: number): number {
+  checkValue(value);
   f32[0] = value;
   const bits = f32Bits[0];
   if ((bits & 0x7fffffff) > 0x7f800000) return (bits >>> 16) | 0x40; // NaN: keep it quiet

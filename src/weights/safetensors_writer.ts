@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { checkOptions, describe } from "../internal/checks.ts";
 import { f32ArrayToBf16, f32ArrayToF16 } from "./float16.ts";
 import {
   elementCount,
@@ -93,6 +93,7 @@ export async function writeSafetensors(
   if (typeof path !== "string" && !(path instanceof URL)) {
     throw new InputError("path", `must be a string or a URL, got ${describe(path)}`);
   }
+  checkOptions(options, "{ metadata?, overwrite? }");
   const label = pathLabel(path);
   const planned = planTensors(tensors);
   const header = encodeHeader(planned, checkMetadata(options.metadata));

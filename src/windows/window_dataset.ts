@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 
 /** Token ids as the windowing stage takes them: 32-bit, or 16-bit for vocabularies up to 65,536. */
 export type TokenArray = Uint32Array | Uint16Array;
@@ -31,9 +31,7 @@ export function checkTokenIds(ids: unknown): asserts ids is TokenArray {
 
 /** Throws an {@linkcode InputError} unless `options` are valid window options (before any work). */
 export function checkWindowOptions(options: WindowDatasetOptions): void {
-  if (typeof options !== "object" || options === null) {
-    throw new InputError("options", `must be { maxLength, stride }, got ${describe(options)}`);
-  }
+  checkOptions(options, "{ maxLength, stride }");
   checkInteger("maxLength", options.maxLength, 1);
   checkInteger("stride", options.stride, 1);
 }

@@ -147,7 +147,7 @@ Deno.test("deno task prepare: summary line and clear errors", async (t) => {
       }).output();
       assertOneLineError(
         { code: child.code, stderr: new TextDecoder().decode(child.stderr) },
-        /^deno task prepare: Requires write access to ".*\/c"/,
+        /^deno task prepare: cannot write ".*\/c": the task may write files only under the directory/,
       );
       assert.deepEqual(await filesIn(`${dir}/c`), []);
     });

@@ -9,14 +9,20 @@ export interface TaskResult {
 
 const ROOT = new URL("../../", import.meta.url);
 
+/** The project's root folder as a path (where `deno task` runs and the tasks resolve FILE). */
+export const ROOT_PATH: string = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
+
 /**
- * Runs `deno task --quiet NAME ARGS...` from the project root, with optional standard input.
- * `deno` is found on PATH (the test task is allowed to run it and nothing else).
+ * Runs `deno task --quiet NAME ARGS...` from the project root, with optional standard input
+ * (text or bytes) and environment variables added to the inherited ones. `INIT_CWD` is the root,
+ * as when a user runs the task there. `deno` is found on PATH (the test task is allowed to run
+ * it and nothing else).
  */
 export async function runTask(
   name: string,
   args: string[] = [],
-  stdin?: string,
+  stdin?: string | Uint8Array,
+  env: Record<string, string> = {},
 ): Promise<TaskResult> {
   const child = new Deno.Command("deno", {
     args: ["task", "--quiet", name, ...args],
@@ -24,11 +30,11 @@ export async function runTask(
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", INIT_CWD: ROOT_PATH, ...env },
   }).spawn();
   if (stdin !== undefined) {
     const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(stdin));
+    await writer.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
     await writer.close();
   }
   const { code, stdout, stderr } = await child.output();
