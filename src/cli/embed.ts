@@ -29,6 +29,7 @@ import { InputEmbedding } from "../embed/input_embedding.ts";
 import type { DataLoader } from "../batches/data_loader.ts";
 import { checkSeed } from "../internal/prng.ts";
 import { checkInteger } from "../internal/checks.ts";
+import { GpuDevice } from "../gpu/device.ts";
 import { formatTensor } from "../gpu/format_tensor.ts";
 import { readTextFile } from "../tokenize/read_text.ts";
 import { parseArgs, readInput, runCli } from "./cli.ts";
@@ -41,7 +42,6 @@ import {
 } from "./loader_options.ts";
 import { embedAllBatches, type EmbedAllResult, timedTokenizer } from "./embed_all.ts";
 import { ProgressBar } from "./progress_bar.ts";
-import { quietSharedDevice } from "./quiet_shared_device.ts";
 import { SAMPLE_TEXT_URL } from "./sample_text.ts";
 import { tokenizerFromOptions } from "./tokenize.ts";
 
@@ -83,7 +83,7 @@ async function embedAll(
   output: { json: boolean; readback: boolean; start: number },
 ): Promise<void> {
   const { vocabSize, maxLength, stride, dim, seed } = settings;
-  const gpu = await quietSharedDevice();
+  const gpu = await GpuDevice.shared();
   const tablesStart = performance.now();
   using embedding = await InputEmbedding.create(gpu, {
     vocabSize,
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   const inputs = batch.inputs.slice(0, batch.rows * batch.seqLength);
   const targets = batch.targets.slice(0, batch.rows * batch.seqLength);
 
-  const gpu = await quietSharedDevice();
+  const gpu = await GpuDevice.shared();
   using embedding = await InputEmbedding.create(gpu, {
     vocabSize,
     contextLength: maxLength,

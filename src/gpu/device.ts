@@ -1,5 +1,6 @@
 import { InputError } from "../errors.ts";
 import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
+import { withQuietHeadless } from "./quiet_headless.ts";
 import { GpuError, type GpuErrorKind } from "./gpu_error.ts";
 
 const NO_ADAPTER_HELP = "install a GPU driver, or Mesa's software adapter " +
@@ -71,7 +72,10 @@ export class GpuDevice {
         `WebGPU is not available in this runtime; ${NO_ADAPTER_HELP}`,
       );
     }
-    const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
+    // The Vulkan loader's device-select layer probes Wayland here; see quiet_headless.ts.
+    const adapter = await withQuietHeadless(() =>
+      gpu.requestAdapter({ powerPreference: options.powerPreference })
+    );
     if (adapter === null) {
       throw new GpuError("unavailable", `no WebGPU adapter found: ${NO_ADAPTER_HELP}`);
     }

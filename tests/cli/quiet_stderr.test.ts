@@ -1,7 +1,7 @@
 // A healthy `deno task embed` prints nothing on stderr. XDG_RUNTIME_DIR is set empty, which
 // libwayland-client rejects as it does an unset one: on machines with Mesa's Vulkan drivers the
 // adapter request would otherwise print "error: XDG_RUNTIME_DIR is invalid or not set in the
-// environment." (see src/cli/quiet_shared_device.ts).
+// environment." (see src/gpu/quiet_headless.ts).
 import assert from "node:assert/strict";
 import { assertClose } from "../helpers/assert_close.ts";
 import { chapter2Reference } from "../helpers/fixtures.ts";
