@@ -16,17 +16,9 @@ import { checkLoaderOptions } from "../batches/data_loader.ts";
 import { checkInteger } from "../internal/checks.ts";
 import { MAX_SEED } from "../internal/prng.ts";
 import { checkWindowOptions } from "../windows/window_dataset.ts";
-import { readTextFile } from "../tokenize/read_text.ts";
-import { parseArgs, readInput, runCli } from "./cli.ts";
-import {
-  buildLoader,
-  checkAsOptions,
-  LOADER_OPTIONS,
-  nestedBatch,
-  TOKENIZER_OPTIONS,
-} from "./loader_options.ts";
-import { SAMPLE_TEXT_URL } from "./sample_text.ts";
-import { tokenizerFromOptions } from "./tokenize.ts";
+import { parseArgs, readTextArgument, runCli } from "./cli.ts";
+import { buildLoader, checkAsOptions, LOADER_OPTIONS, nestedBatch } from "./loader_options.ts";
+import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";
 
 const COMMAND = "deno task batches";
 
@@ -53,9 +45,6 @@ async function main(): Promise<void> {
     "world-size": { type: "integer", help: "data-parallel ranks" },
     json: { type: "boolean", help: "print one JSON object" },
   });
-  if (positionals.length > 1) {
-    throw new InputError("FILE", `takes one path (or -), got ${positionals.length}`);
-  }
   const batchSize = required(options, "batch-size");
   const maxLength = required(options, "max-length");
   const stride = required(options, "stride");
@@ -80,9 +69,7 @@ async function main(): Promise<void> {
     checkLoaderOptions(loaderOptions);
     checkInteger("epoch", epoch, 0, MAX_SEED);
   });
-  const text = positionals.length === 0
-    ? await readTextFile(SAMPLE_TEXT_URL)
-    : await readInput(positionals[0]);
+  const text = await readTextArgument(positionals);
   const tokenizer = tokenizerFromOptions(options, text);
   const loader = buildLoader(text, { ...loaderOptions, tokenizer });
   const firstBatches: ReturnType<typeof nestedBatch>[] = [];

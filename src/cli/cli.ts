@@ -2,6 +2,7 @@
 // bad input into a one-line message with exit code 2.
 import { InputError } from "../errors.ts";
 import { GpuError } from "../gpu/gpu_error.ts";
+import { SAMPLE_TEXT_URL } from "./sample_text.ts";
 import { decodeUtf8, readTextFile } from "../tokenize/read_text.ts";
 
 /** How one option is parsed. */
@@ -92,6 +93,19 @@ export async function readInput(path: string): Promise<string> {
     return decodeUtf8(bytes, "standard input");
   }
   return await readTextFile(userPath(path));
+}
+
+/**
+ * The text a task works on: its one positional argument FILE (standard input for `-`), or the
+ * sample text without one.
+ */
+export async function readTextArgument(positionals: readonly string[]): Promise<string> {
+  if (positionals.length > 1) {
+    throw new InputError("FILE", `takes one path (or -), got ${positionals.length}`);
+  }
+  return positionals.length === 0
+    ? await readTextFile(SAMPLE_TEXT_URL)
+    : await readInput(positionals[0]);
 }
 
 /** Options of {@linkcode runCli}. */

@@ -31,19 +31,11 @@ import { checkSeed } from "../internal/prng.ts";
 import { checkInteger } from "../internal/checks.ts";
 import { GpuDevice } from "../gpu/device.ts";
 import { formatTensor } from "../gpu/format_tensor.ts";
-import { readTextFile } from "../tokenize/read_text.ts";
-import { parseArgs, readInput, runCli } from "./cli.ts";
-import {
-  buildLoader,
-  checkAsOptions,
-  LOADER_OPTIONS,
-  nestedBatch,
-  TOKENIZER_OPTIONS,
-} from "./loader_options.ts";
+import { parseArgs, readTextArgument, runCli } from "./cli.ts";
+import { buildLoader, checkAsOptions, LOADER_OPTIONS, nestedBatch } from "./loader_options.ts";
 import { embedAllBatches, type EmbedAllResult, timedTokenizer } from "./embed_all.ts";
 import { ProgressBar } from "./progress_bar.ts";
-import { SAMPLE_TEXT_URL } from "./sample_text.ts";
-import { tokenizerFromOptions } from "./tokenize.ts";
+import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";
 
 const COMMAND = "deno task embed";
 
@@ -176,9 +168,6 @@ async function main(): Promise<void> {
     all: { type: "boolean", help: "embed every batch and time each stage" },
     readback: { type: "boolean", help: "with --all: read every batch back and sum it" },
   });
-  if (positionals.length > 1) {
-    throw new InputError("FILE", `takes one path (or -), got ${positionals.length}`);
-  }
   const get = (name: string, fallback: number) => (options.get(name) ?? fallback) as number;
   const batchSize = get("batch-size", DEFAULTS.batchSize);
   const maxLength = get("max-length", DEFAULTS.maxLength);
@@ -197,9 +186,7 @@ async function main(): Promise<void> {
   });
 
   // Everything on the CPU first, so that bad input fails before any GPU work.
-  const text = positionals.length === 0
-    ? await readTextFile(SAMPLE_TEXT_URL)
-    : await readInput(positionals[0]);
+  const text = await readTextArgument(positionals);
   const tokenizeTimer = { ms: 0 };
   const tokenizer = timedTokenizer(tokenizerFromOptions(options, text), tokenizeTimer);
   const vocabSize = tokenizer.vocabSize;

@@ -6,17 +6,6 @@ import { InputError } from "../errors.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import type { OptionSpec } from "./cli.ts";
 
-/** The tokenizer options of every text-reading task. */
-export const TOKENIZER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
-  encoding: {
-    type: "string",
-    help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
-  },
-  model: { type: "string", help: "a model name such as gpt-4o" },
-  tokenizer: { type: "string", help: "regex or char" },
-  "allowed-special": { type: "string", help: "all, none, or a comma-separated list" },
-};
-
 /** The windowing and batching options of the batches and embed tasks. */
 export const LOADER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   "batch-size": { type: "integer", help: "windows per batch" },

@@ -1,0 +1,68 @@
+// The tokenizer options shared by the tasks that read a text (tokenize, batches, embed).
+import { InputError } from "../errors.ts";
+import {
+  type AllowedSpecial,
+  BpeTokenizer,
+  type EncodingName,
+  ENCODINGS,
+} from "../tokenize/bpe_tokenizer.ts";
+import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
+import { RegexTokenizer } from "../tokenize/regex_tokenizer.ts";
+import type { Tokenizer } from "../tokenize/tokenizer.ts";
+import type { OptionSpec } from "./cli.ts";
+import { asOptionError } from "./loader_options.ts";
+
+/** The tokenizer options of every text-reading task. */
+export const TOKENIZER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+  encoding: {
+    type: "string",
+    help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
+  },
+  model: { type: "string", help: "a model name such as gpt-4o" },
+  tokenizer: { type: "string", help: "regex or char" },
+  "allowed-special": { type: "string", help: "all, none, or a comma-separated list" },
+};
+
+/** `--allowed-special` → the tokenizer's option: "all", "none", or a comma-separated list. */
+export function parseAllowedSpecial(value: string): AllowedSpecial {
+  if (value === "all") return "all";
+  if (value === "none" || value === "") return [];
+  return value.split(",").map((s) => s.trim());
+}
+
+/** Builds the tokenizer the options ask for; regex and char vocabularies come from `text`. */
+export function tokenizerFromOptions(
+  options: Map<string, unknown>,
+  text: string,
+): Tokenizer & Partial<Disposable> {
+  const kind = options.get("tokenizer");
+  const encoding = options.get("encoding");
+  const model = options.get("model");
+  if ([kind, encoding, model].filter((v) => v !== undefined).length > 1) {
+    throw new InputError(
+      "--tokenizer",
+      "cannot be combined with --encoding or --model: give one of them",
+    );
+  }
+  if (kind === "regex") return RegexTokenizer.fromText(text);
+  if (kind === "char") return CharTokenizer.fromText(text);
+  if (kind !== undefined) {
+    throw new InputError("--tokenizer", `must be regex or char, got ${JSON.stringify(kind)}`);
+  }
+  const allowedSpecial = parseAllowedSpecial(
+    String(options.get("allowed-special") ?? "<|endoftext|>"),
+  );
+  if (encoding !== undefined && !Object.hasOwn(ENCODINGS, String(encoding))) {
+    throw new InputError(
+      "--encoding",
+      `must be one of ${Object.keys(ENCODINGS).join(", ")}, got ${JSON.stringify(encoding)}` +
+        " (for a model name such as gpt-4 use --model)",
+    );
+  }
+  try {
+    if (model !== undefined) return BpeTokenizer.forModel(String(model), { allowedSpecial });
+    return new BpeTokenizer((encoding ?? "gpt2") as EncodingName, { allowedSpecial });
+  } catch (error) {
+    return asOptionError(error);
+  }
+}
