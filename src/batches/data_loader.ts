@@ -1,6 +1,11 @@
 import { InputError } from "../errors.ts";
 import { checkBoolean, checkInteger, checkOptions, describe } from "../internal/checks.ts";
-import { BatchBuffers, batchesPerEpoch, windowOrder } from "../internal/epoch_batches.ts";
+import {
+  BatchBuffers,
+  batchesPerEpoch,
+  checkEveryRankHasBatches,
+  windowOrder,
+} from "../internal/epoch_batches.ts";
 import { checkSeed, MAX_SEED } from "../internal/prng.ts";
 import { WindowDataset } from "../windows/window_dataset.ts";
 
@@ -164,13 +169,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
           `short batch: no batch is left (use a batchSize <= ${windows}, or dropLast: false)`,
       );
     }
-    if (epochBatches < worldSize) {
-      throw new InputError(
-        "worldSize",
-        `is ${worldSize}, more than the ${epochBatches} batches of an epoch, so a rank would get no ` +
-          `batch (each rank gets floor(${epochBatches} / worldSize)); use fewer ranks or a smaller batchSize`,
-      );
-    }
+    checkEveryRankHasBatches(epochBatches, worldSize);
     this.#dataset = dataset;
     this.#settings = settings;
     this.#numBatches = Math.floor(epochBatches / worldSize);

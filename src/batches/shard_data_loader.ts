@@ -1,6 +1,11 @@
 import { InputError } from "../errors.ts";
 import { checkBoolean, checkInteger, describe } from "../internal/checks.ts";
-import { BatchBuffers, batchesPerEpoch, windowOrder } from "../internal/epoch_batches.ts";
+import {
+  BatchBuffers,
+  batchesPerEpoch,
+  checkEveryRankHasBatches,
+  windowOrder,
+} from "../internal/epoch_batches.ts";
 import { MAX_SEED, Prng } from "../internal/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
 import type { TokenArray, WindowDataset } from "../windows/window_dataset.ts";
@@ -135,13 +140,7 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
           `batchSize <= ${most}, or dropLast: false)`,
       );
     }
-    if (epochBatches < worldSize) {
-      throw new InputError(
-        "worldSize",
-        `is ${worldSize}, more than the ${epochBatches} batches of an epoch, so a rank would get no ` +
-          `batch (each rank gets floor(${epochBatches} / worldSize)); use fewer ranks or a smaller batchSize`,
-      );
-    }
+    checkEveryRankHasBatches(epochBatches, worldSize);
     this.#dataset = dataset;
     this.#settings = settings;
     this.#prefetch = options.prefetch ?? true;

@@ -2,6 +2,7 @@
 // buffers a batch is gathered into. The in-memory DataLoader and the shard loader use the same
 // pieces, so that a shard's batches are exactly the in-memory loader's batches of that shard.
 import type { Batch } from "../batches/data_loader.ts";
+import { InputError } from "../errors.ts";
 import type { TokenArray } from "../windows/window_dataset.ts";
 import { gatherWindows } from "./gather_windows.ts";
 import { Prng } from "./prng.ts";
@@ -9,6 +10,20 @@ import { Prng } from "./prng.ts";
 /** Batches of `batchSize` windows in one epoch over `windows` windows: a short last one is kept unless `dropLast`. */
 export function batchesPerEpoch(windows: number, batchSize: number, dropLast: boolean): number {
   return dropLast ? Math.floor(windows / batchSize) : Math.ceil(windows / batchSize);
+}
+
+/**
+ * Throws an {@linkcode InputError} unless an epoch's `epochBatches` give every one of the
+ * `worldSize` ranks at least one batch (each rank gets `floor(epochBatches / worldSize)`).
+ */
+export function checkEveryRankHasBatches(epochBatches: number, worldSize: number): void {
+  if (epochBatches < worldSize) {
+    throw new InputError(
+      "worldSize",
+      `is ${worldSize}, more than the ${epochBatches} batches of an epoch, so a rank would get no ` +
+        `batch (each rank gets floor(${epochBatches} / worldSize)); use fewer ranks or a smaller batchSize`,
+    );
+  }
 }
 
 /**
