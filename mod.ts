@@ -98,3 +98,6 @@ export type { EmbeddingInit } from "./src/embed/embedding_init.ts";
 export { TokenEmbedding } from "./src/embed/token_embedding.ts";
 export { PositionalEmbedding } from "./src/embed/positional_embedding.ts";
 export { InputEmbedding, type InputEmbeddingOptions } from "./src/embed/input_embedding.ts";
+// kernels: tables of any size the device can bind (segments), packed f16 tables
+export type { TensorSegment, TensorStorageOptions } from "./src/gpu/tensor.ts";
+export type { TableDType, TokenEmbeddingOptions } from "./src/embed/token_embedding.ts";

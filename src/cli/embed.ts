@@ -24,6 +24,7 @@ import { formatTensor } from "../gpu/format_tensor.ts";
 import { readTextFile } from "../tokenize/read_text.ts";
 import { parseArgs, readInput, runCli } from "./cli.ts";
 import {
+  asOptionError,
   buildLoader,
   checkAsOptions,
   LOADER_OPTIONS,
@@ -99,12 +100,13 @@ async function main(): Promise<void> {
   const targets = batch.targets.slice(0, batch.rows * batch.seqLength);
 
   const gpu = await GpuDevice.shared();
+  // A table too large for the device is refused (as --dim) before anything is allocated.
   using embedding = await InputEmbedding.create(gpu, {
     vocabSize,
     contextLength: maxLength,
     dim,
     seed,
-  });
+  }).catch(asOptionError);
   using output = await embedding.forward({ data: inputs, shape });
 
   if (options.get("json")) {

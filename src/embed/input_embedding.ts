@@ -3,13 +3,22 @@ import { checkInteger } from "../internal/checks.ts";
 import type { GpuDevice } from "../gpu/device.ts";
 import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
-import type { Tensor } from "../gpu/tensor.ts";
-import { PositionalEmbedding } from "./positional_embedding.ts";
-import { TokenEmbedding } from "./token_embedding.ts";
+import { planTensorStorage, type Tensor } from "../gpu/tensor.ts";
+import { checkPositionTableSize, PositionalEmbedding } from "./positional_embedding.ts";
+import {
+  checkTableOptions,
+  type TableDType,
+  TokenEmbedding,
+  type TokenEmbeddingOptions,
+} from "./token_embedding.ts";
 import { TorchGenerator } from "./torch_rng.ts";
 
-/** Sizes and seed of {@linkcode InputEmbedding.create}. */
-export interface InputEmbeddingOptions {
+/**
+ * Sizes and seed of {@linkcode InputEmbedding.create}, and the token table's element type and
+ * storage limits (see {@linkcode TokenEmbeddingOptions}).
+ */
+export interface InputEmbeddingOptions<D extends TableDType = TableDType>
+  extends TokenEmbeddingOptions<D> {
   /** Rows of the token table (the encoding's vocabulary size, 50257 for GPT-2). */
   vocabSize: number;
   /** Rows of the position table (the longest sequence; the book uses its max length, 4). */
@@ -22,7 +31,8 @@ export interface InputEmbeddingOptions {
 
 /**
  * The book's input embeddings, `token_embedding_layer(inputs) + pos_embedding_layer(arange(seq))`,
- * computed by one fused GPU kernel from a token table and a position table.
+ * computed by one fused GPU kernel from a token table (`f32` or `f16`, of any size the device can
+ * bind) and a position table.
  *
  * @example The book's tables for GPT-2 (seed 123, 256 dimensions, context length 4)
  * ```ts
@@ -35,9 +45,9 @@ export interface InputEmbeddingOptions {
  * assert.deepEqual(out.shape, [2, 4, 256]);
  * ```
  */
-export class InputEmbedding {
+export class InputEmbedding<D extends TableDType = "f32"> {
   /** The token table. */
-  readonly token: TokenEmbedding;
+  readonly token: TokenEmbedding<D>;
   /** The position table. */
   readonly position: PositionalEmbedding;
 
@@ -48,7 +58,7 @@ export class InputEmbedding {
    * @param token The token embedding.
    * @param position The positional embedding.
    */
-  constructor(token: TokenEmbedding, position: PositionalEmbedding) {
+  constructor(token: TokenEmbedding<D>, position: PositionalEmbedding) {
     if (!(token instanceof TokenEmbedding)) {
       throw new InputError("token", "must be a TokenEmbedding");
     }
@@ -71,20 +81,34 @@ export class InputEmbedding {
   /**
    * Seeds a generator with `seed` and creates the token table and then the position table from
    * its stream, as `torch.manual_seed(seed)` followed by the two `nn.Embedding` constructions.
+   * Both tables' sizes are checked against the device's limits before any weight is made.
    *
    * @param gpu The device to hold both tables.
-   * @param options Vocabulary size, context length, dimension and seed.
+   * @param options Vocabulary size, context length, dimension, seed, and the token table's
+   * element type and storage limits.
    */
-  static async create(gpu: GpuDevice, options: InputEmbeddingOptions): Promise<InputEmbedding> {
+  static async create<D extends TableDType = "f32">(
+    gpu: GpuDevice,
+    options: InputEmbeddingOptions<D>,
+  ): Promise<InputEmbedding<D>> {
     const { vocabSize, contextLength, dim, seed } = options;
-    checkInteger("vocabSize", vocabSize, 1);
+    const dtype = options.dtype ?? "f32";
+    checkTableOptions(vocabSize, dim, dtype);
     checkInteger("contextLength", contextLength, 1);
-    checkInteger("dim", dim, 1);
     const generator = new TorchGenerator(seed);
-    const token = await TokenEmbedding.create(gpu, vocabSize, dim, { generator });
+    planTensorStorage(
+      gpu,
+      [vocabSize, dim],
+      dtype,
+      options,
+      "dim",
+      `the token table [${vocabSize}, ${dim}] of ${dtype}`,
+    );
+    checkPositionTableSize(gpu, contextLength, dim);
+    const token = await TokenEmbedding.create<D>(gpu, vocabSize, dim, { generator }, options);
     try {
       const position = await PositionalEmbedding.create(gpu, contextLength, dim, { generator });
-      return new InputEmbedding(token, position);
+      return new InputEmbedding<D>(token, position);
     } catch (error) {
       token.dispose();
       throw error;

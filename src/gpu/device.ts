@@ -19,11 +19,21 @@ const SCOPES: readonly (GPUErrorFilter & GpuErrorKind)[] = [
 let shared: Promise<GpuDevice> | undefined;
 let sharedDevice: GpuDevice | undefined;
 
+/** Readback goes through one reusable staging buffer of at most this many bytes, in pieces. */
+const STAGING_BYTES = 32 * 1024 * 1024;
+
+const liveTensorCounts = new WeakMap<GpuDevice, number>();
+
+/** Counts a tensor made (`+1`) or disposed (`-1`) on `gpu`, for {@linkcode GpuDevice.liveTensors}. */
+export function countTensor(gpu: GpuDevice, change: 1 | -1): void {
+  liveTensorCounts.set(gpu, (liveTensorCounts.get(gpu) ?? 0) + change);
+}
+
 /**
  * A WebGPU device with the adapter's own maxima for storage bindings and buffers, and the
  * bookkeeping every GPU operation of this module goes through: checked submission (a validation,
  * out-of-memory or internal error becomes a thrown {@linkcode GpuError} at the call that caused
- * it), counted buffers, and readback through a staging buffer.
+ * it), counted tensors, buffers and bytes, and readback through one reusable staging buffer.
  *
  * WebGPU needs no Deno permission. Without a GPU, Mesa's llvmpipe software adapter works.
  *
@@ -43,6 +53,9 @@ export class GpuDevice {
   #lost: string | undefined;
   #liveBuffers = 0;
   #liveBytes = 0;
+  #staging: GPUBuffer | undefined;
+  /** Reads share the staging buffer: each waits for the previous one. */
+  #reads: Promise<unknown> = Promise.resolve();
 
   private constructor(device: GPUDevice, info: GPUAdapterInfo) {
     this.#device = device;
@@ -54,8 +67,8 @@ export class GpuDevice {
   }
 
   /**
-   * Requests an adapter and a new device whose `maxStorageBufferBindingSize` and `maxBufferSize`
-   * are the adapter's maxima (WebGPU's defaults are lower).
+   * Requests an adapter and a new device whose `maxStorageBufferBindingSize`, `maxBufferSize` and
+   * `maxStorageBuffersPerShaderStage` are the adapter's maxima (WebGPU's defaults are lower).
    *
    * @param options Adapter preference.
    * @returns The device; a {@linkcode GpuError} of kind `"unavailable"` when there is no adapter.
@@ -78,6 +91,8 @@ export class GpuDevice {
         requiredLimits: {
           maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
           maxBufferSize: adapter.limits.maxBufferSize,
+          // More storage bindings per kernel: more segments of a large table.
+          maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
         },
       });
     } catch (error) {
@@ -129,7 +144,32 @@ export class GpuDevice {
     return this.#device.limits;
   }
 
-  /** How many buffers made through {@linkcode GpuDevice.createBuffer} are alive. */
+  /**
+   * How many tensors on this device are alive (made and not yet disposed). With
+   * {@linkcode GpuDevice.liveBuffers} and {@linkcode GpuDevice.liveBytes} it shows leaks: in a
+   * loop that disposes what it makes, all three stay flat.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * const before = [gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes];
+   * const t = await Tensor.zeros(gpu, [4, 4]);
+   * assert.equal(gpu.liveTensors, before[0] + 1);
+   * t.dispose();
+   * assert.deepEqual([gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes], before);
+   * ```
+   */
+  get liveTensors(): number {
+    return liveTensorCounts.get(this) ?? 0;
+  }
+
+  /**
+   * How many buffers made through {@linkcode GpuDevice.createBuffer} are alive, the reusable
+   * staging and upload buffers included.
+   */
   get liveBuffers(): number {
     return this.#liveBuffers;
   }
@@ -170,17 +210,18 @@ export class GpuDevice {
   }
 
   /**
-   * Writes `data` to the start of `buffer` through the device's queue (inside
+   * Writes `data` to `buffer` at `byteOffset` through the device's queue (inside
    * {@linkcode GpuDevice.checked} for errors to surface).
    *
-   * @param buffer A buffer with `COPY_DST` usage, at least `data.byteLength` long.
+   * @param buffer A buffer with `COPY_DST` usage, at least `byteOffset + data.byteLength` long.
    * @param data The values; views of shared memory are copied first, as WebGPU requires.
+   * @param byteOffset Where in `buffer` to write, a multiple of 4 (default 0).
    */
-  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array): void {
+  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array, byteOffset = 0): void {
     const source = data.buffer instanceof ArrayBuffer
       ? data as Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>
       : data.slice();
-    this.device.queue.writeBuffer(buffer, 0, source);
+    this.device.queue.writeBuffer(buffer, byteOffset, source);
   }
 
   /**
@@ -230,29 +271,33 @@ export class GpuDevice {
   }
 
   /**
-   * Copies `byteLength` bytes of a buffer (which needs `COPY_SRC` usage) back to the CPU
-   * through a `MAP_READ | COPY_DST` staging buffer.
+   * Copies `byteLength` bytes of a buffer (which needs `COPY_SRC` usage) from `byteOffset` back to
+   * the CPU, through one `MAP_READ | COPY_DST` staging buffer that every read reuses (in pieces of
+   * at most 32 MiB, so any length works). Concurrent reads wait for each other.
    *
    * @param buffer The buffer to read.
-   * @param byteLength How many bytes to read from its start, a multiple of 4.
-   * @returns A copy of the bytes, valid after the staging buffer is gone.
+   * @param byteLength How many bytes to read, a multiple of 4.
+   * @param byteOffset Where to start, a multiple of 4 (default 0).
+   * @returns A copy of the bytes.
    */
-  async read(buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
-    if (byteLength === 0) return new ArrayBuffer(0);
-    const staging = await this.checked("read: staging buffer", () =>
-      this.createBuffer({
-        label: "readback staging",
-        size: byteLength,
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      }));
-    try {
+  read(buffer: GPUBuffer, byteLength: number, byteOffset = 0): Promise<ArrayBuffer> {
+    const result = this.#reads.then(() => this.#readNow(buffer, byteLength, byteOffset));
+    this.#reads = result.catch(() => {}); // a failed read does not stop the next one
+    return result;
+  }
+
+  async #readNow(buffer: GPUBuffer, byteLength: number, byteOffset: number): Promise<ArrayBuffer> {
+    const bytes = new Uint8Array(byteLength);
+    for (let done = 0; done < byteLength;) {
+      const piece = Math.min(byteLength - done, STAGING_BYTES);
+      const staging = await this.#stagingBuffer(piece);
       await this.checked("read: copy", (device) => {
         const encoder = device.createCommandEncoder({ label: "readback" });
-        encoder.copyBufferToBuffer(buffer, 0, staging, 0, byteLength);
+        encoder.copyBufferToBuffer(buffer, byteOffset + done, staging, 0, piece);
         device.queue.submit([encoder.finish()]);
       });
       try {
-        await staging.mapAsync(GPUMapMode.READ);
+        await staging.mapAsync(GPUMapMode.READ, 0, piece);
       } catch (error) {
         throw new GpuError(
           this.#lost === undefined ? "internal" : "lost",
@@ -260,12 +305,27 @@ export class GpuDevice {
         );
       }
       // The mapped range is only valid until unmap: copy it out first.
-      const bytes = staging.getMappedRange(0, byteLength).slice(0);
+      bytes.set(new Uint8Array(staging.getMappedRange(0, piece)), done);
       staging.unmap();
-      return bytes;
-    } finally {
-      this.releaseBuffer(staging);
+      done += piece;
     }
+    return bytes.buffer;
+  }
+
+  /** The staging buffer, grown (never shrunk) to hold `byteLength` bytes. */
+  async #stagingBuffer(byteLength: number): Promise<GPUBuffer> {
+    if (this.#staging !== undefined && this.#staging.size >= byteLength) return this.#staging;
+    if (this.#staging !== undefined) this.releaseBuffer(this.#staging);
+    this.#staging = undefined;
+    // Powers of two, so that a few growths cover every size.
+    const size = Math.min(STAGING_BYTES, 2 ** Math.ceil(Math.log2(Math.max(byteLength, 4096))));
+    this.#staging = await this.checked("read: staging buffer", () =>
+      this.createBuffer({
+        label: "readback staging",
+        size,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }));
+    return this.#staging;
   }
 
   /** Destroys the device; its buffers become invalid. */

@@ -14,7 +14,7 @@ import {
   positionalAddCpu,
 } from "../../src/embed/cpu_reference.ts";
 import { dispatchGrid, WORKGROUP_SIZE } from "../../src/gpu/kernels/compute_kernel.ts";
-import { gatherKernel } from "../../src/gpu/kernels/gather.ts";
+import { embeddingProgram } from "../../src/gpu/kernels/embedding_program.ts";
 import { assertClose } from "../helpers/assert_close.ts";
 
 const gpu = await GpuDevice.shared();
@@ -93,12 +93,15 @@ Deno.test("GPU kernels equal the CPU reference", async (t) => {
   });
 });
 
-Deno.test("kernel pipelines are compiled once per device", async () => {
-  const first = await gatherKernel.pipeline(gpu);
+Deno.test("kernel pipelines are compiled once per device and table layout", async () => {
   using table = await Tensor.from(gpu, [[1, 2]]);
+  const program = embeddingProgram("gather", table);
+  const first = await program.kernel.pipeline(gpu);
   using out = await gather([0], table);
   assert.deepEqual([...await out.read()], [1, 2]);
-  assert.equal(await gatherKernel.pipeline(gpu), first);
+  using sameLayout = await Tensor.from(gpu, [[3, 4]]);
+  assert.equal(embeddingProgram("gather", sameLayout).kernel, program.kernel);
+  assert.equal(await program.kernel.pipeline(gpu), first);
 });
 
 Deno.test("bad ids and tensors are rejected before dispatch", async (t) => {
@@ -161,7 +164,7 @@ Deno.test("bad ids and tensors are rejected before dispatch", async (t) => {
     await rejects(
       () => gather([0], ids as unknown as Tensor<"f32">),
       "table",
-      "must be an f32 tensor, got i32",
+      "must be an f32 or an f16 tensor, got i32",
     );
     using flat = await Tensor.zeros(gpu, [4]);
     await rejects(
