@@ -1,4 +1,5 @@
-// Token-embedding lookup: out[row, :] = table[ids[row], :] for ids of any shape, flattened.
+// Token-embedding lookup for GPUs: out[row, :] = table[ids[row], :] for ids of any shape,
+// flattened, with invocations across columns (CPU adapters use gather_rows.wgsl).
 //
 // Grid: x = chunk of 4 columns, z = a group of ROWS_PER_INVOCATION rows (y = 1: one "position"),
 // as in gather_positional_add.wgsl without the positional table. Dispatches beyond

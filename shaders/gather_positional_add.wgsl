@@ -1,4 +1,6 @@
-// The book's input embeddings in one pass: out[b, t, :] = table[id(b, t), :] + positions[t, :].
+// The book's input embeddings in one pass, for GPUs: out[b, t, :] = table[id(b, t), :] +
+// positions[t, :], with invocations across columns, so that neighbouring lanes read and write
+// neighbouring vec4s (coalesced). CPU adapters use gather_positional_add_rows.wgsl.
 //
 // Grid: x = chunk of 4 columns, y = position t, z = a group of ROWS_PER_INVOCATION sequences, so
 // that no invocation divides by a run-time value, and each invocation loads its positional

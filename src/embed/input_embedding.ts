@@ -1,9 +1,17 @@
 import { InputError } from "../errors.ts";
 import { checkInteger } from "../internal/checks.ts";
 import type { GpuDevice } from "../gpu/device.ts";
+import {
+  checkOutputSize,
+  embeddingDispatches,
+  embeddingProgram,
+  streamBindings,
+  tableBindings,
+} from "../gpu/kernels/embedding_program.ts";
 import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
-import { planTensorStorage, type Tensor } from "../gpu/tensor.ts";
+import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
+import { TokenStream } from "../gpu/token_stream.ts";
 import { checkPositionTableSize, PositionalEmbedding } from "./positional_embedding.ts";
 import {
   checkTableOptions,
@@ -129,6 +137,82 @@ export class InputEmbedding<D extends TableDType = "f32"> {
    */
   forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
     return gatherPositionalAdd(ids, this.token.weight, this.position.weight);
+  }
+
+  /**
+   * The input embeddings of windows of a GPU-resident token stream: `out[b, t, :]` is the
+   * embedding of `stream.ids[starts[b] + t]` at position `t`. Only the window starts are
+   * uploaded (4·B bytes per batch, against 4·B·T for {@linkcode InputEmbedding.forward}); a
+   * {@linkcode DataLoader} batch gives them as `batch.starts`.
+   *
+   * @example The book's first batch, from the whole text's ids uploaded once
+   * ```ts
+   * import { BpeTokenizer, createDataLoaderV1, GpuDevice, InputEmbedding, TokenStream } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const text = await Deno.readTextFile(new URL("../../data/the-verdict.txt", import.meta.url));
+   * const loader = createDataLoaderV1(text, { batchSize: 8, maxLength: 4, stride: 4, shuffle: false });
+   * const gpu = await GpuDevice.shared();
+   * using stream = await TokenStream.create(gpu, loader.dataset.ids);
+   * using embedding = await InputEmbedding.create(gpu, { vocabSize: 50257, contextLength: 4, dim: 256, seed: 123 });
+   * const [batch] = loader;
+   * using fromStream = await embedding.forwardWindows(stream, batch.starts, batch.seqLength);
+   * using fromIds = await embedding.forward({ data: batch.inputs, shape: [8, 4] });
+   * assert.deepEqual(fromStream.shape, [8, 4, 256]);
+   * assert.deepEqual(await fromStream.read(), await fromIds.read());
+   * ```
+   *
+   * @param stream The token stream, on this embedding's device, with ids in the vocabulary.
+   * @param starts Each window's first token, with `starts[b] + seqLength <= stream.length`.
+   * @param seqLength Tokens per window, in `[1, contextLength]`.
+   * @returns A new tensor `[starts.length, seqLength, dim]`; dispose it when done.
+   */
+  async forwardWindows(
+    stream: TokenStream,
+    starts: Uint32Array | readonly number[],
+    seqLength: number,
+  ): Promise<Tensor<"f32">> {
+    if (!(stream instanceof TokenStream)) {
+      throw new InputError("stream", "must be a TokenStream");
+    }
+    checkInteger("seqLength", seqLength, 1, this.position.contextLength);
+    const checked = stream.checkWindows(starts, seqLength);
+    stream.checkVocabulary(this.token.vocabSize);
+    const table = this.token.weight;
+    const gpu = table.device;
+    if (stream.device !== gpu) {
+      throw new InputError("stream", "lives on another GPU device than the embedding");
+    }
+    const bindings = table.segments.length + stream.ids.segments.length + 3;
+    const allowed = gpu.limits.maxStorageBuffersPerShaderStage;
+    if (bindings > allowed) {
+      throw new InputError(
+        "stream",
+        `needs ${stream.ids.segments.length} storage bindings beside the token table's ` +
+          `${table.segments.length} and 3 others, more than maxStorageBuffersPerShaderStage ` +
+          `${allowed}`,
+      );
+    }
+    const shape = [checked.length, seqLength, this.dim];
+    checkOutputSize(gpu, "starts", shape);
+    const program = embeddingProgram("fused", table, stream.ids);
+    const out = await Tensor.zeros(gpu, shape, "f32", "input embeddings");
+    try {
+      await program.kernel.run(gpu, {
+        storage: [
+          [1, { buffer: out.buffer }],
+          [2, { buffer: this.position.weight.buffer }],
+          [3, checked],
+          ...tableBindings(table),
+          ...streamBindings(stream.ids),
+        ],
+        dispatches: embeddingDispatches(gpu, program, checked.length, seqLength),
+      });
+    } catch (error) {
+      out.dispose();
+      throw error;
+    }
+    return out;
   }
 
   /** Frees both tables. */

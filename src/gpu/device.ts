@@ -1,12 +1,27 @@
+import { InputError } from "../errors.ts";
+import { describe } from "../internal/checks.ts";
 import { GpuError, type GpuErrorKind } from "./gpu_error.ts";
 
 const NO_ADAPTER_HELP = "install a GPU driver, or Mesa's software adapter " +
   "(Debian/Ubuntu: apt-get install mesa-vulkan-drivers)";
 
+/**
+ * How the embedding kernels map invocations onto their output: `"columns"` (neighbouring
+ * invocations read and write neighbouring columns: coalesced memory access, for GPUs) or
+ * `"rows"` (invocations across rows, columns in a loop: the fewest memory accesses per
+ * invocation, for CPU adapters such as llvmpipe, which pay for each access once per SIMD lane).
+ */
+export type KernelLayout = "columns" | "rows";
+
 /** Options of {@linkcode GpuDevice.request}. */
 export interface GpuDeviceOptions {
   /** Which adapter to prefer when there are several (WebGPU's `powerPreference`). */
   powerPreference?: GPUPowerPreference;
+  /**
+   * The embedding kernels' layout (see {@linkcode KernelLayout}); by default `"rows"` on a CPU
+   * (fallback) adapter and `"columns"` on a GPU. Both compute the same values.
+   */
+  kernelLayout?: KernelLayout;
 }
 
 /** The error scopes every checked call runs in, innermost first (they are pushed in reverse). */
@@ -50,6 +65,7 @@ export function countTensor(gpu: GpuDevice, change: 1 | -1): void {
 export class GpuDevice {
   readonly #device: GPUDevice;
   readonly #info: GPUAdapterInfo;
+  readonly #kernelLayout: KernelLayout;
   #lost: string | undefined;
   #liveBuffers = 0;
   #liveBytes = 0;
@@ -57,9 +73,12 @@ export class GpuDevice {
   /** Reads share the staging buffer: each waits for the previous one. */
   #reads: Promise<unknown> = Promise.resolve();
 
-  private constructor(device: GPUDevice, info: GPUAdapterInfo) {
+  private constructor(device: GPUDevice, info: GPUAdapterInfo, kernelLayout?: KernelLayout) {
     this.#device = device;
     this.#info = info;
+    const software = info.isFallbackAdapter === true ||
+      /llvmpipe|lavapipe|swiftshader|warp/i.test(info.description);
+    this.#kernelLayout = kernelLayout ?? (software ? "rows" : "columns");
     // Deno may leave `lost` undefined; where it exists, remember why the device went away.
     device.lost?.then((info) => {
       this.#lost = info.message || info.reason || "unknown reason";
@@ -70,10 +89,17 @@ export class GpuDevice {
    * Requests an adapter and a new device whose `maxStorageBufferBindingSize`, `maxBufferSize` and
    * `maxStorageBuffersPerShaderStage` are the adapter's maxima (WebGPU's defaults are lower).
    *
-   * @param options Adapter preference.
+   * @param options Adapter preference and the kernels' layout.
    * @returns The device; a {@linkcode GpuError} of kind `"unavailable"` when there is no adapter.
    */
   static async request(options: GpuDeviceOptions = {}): Promise<GpuDevice> {
+    const layout = options.kernelLayout;
+    if (layout !== undefined && layout !== "columns" && layout !== "rows") {
+      throw new InputError(
+        "kernelLayout",
+        `must be "columns" or "rows", got ${describe(layout)}`,
+      );
+    }
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (gpu === undefined) {
       throw new GpuError(
@@ -103,7 +129,7 @@ export class GpuDevice {
         }`,
       );
     }
-    return new GpuDevice(device, adapter.info);
+    return new GpuDevice(device, adapter.info, layout);
   }
 
   /**
@@ -137,6 +163,11 @@ export class GpuDevice {
   /** The adapter's vendor, architecture, device and description as WebGPU reports them. */
   get adapterInfo(): GPUAdapterInfo {
     return this.#info;
+  }
+
+  /** How the embedding kernels map invocations onto their output on this device. */
+  get kernelLayout(): KernelLayout {
+    return this.#kernelLayout;
   }
 
   /** The device's limits (`maxStorageBufferBindingSize`, `maxBufferSize`, …). */

@@ -129,3 +129,19 @@ Deno.test("dispatch grids fold more than 65,535 workgroups into 2D", () => {
   assert.ok(grid.x * grid.y * 64 >= 65535 * 64 + 1);
   assert.throws(() => dispatchGrid(65535 * 65535 * 64 + 64, 65535), /more than 65535²/);
 });
+
+Deno.test("kernel layout: rows on a CPU adapter, columns on a GPU, or as requested", async () => {
+  const gpu = await GpuDevice.shared();
+  const info = gpu.adapterInfo;
+  const software = info.isFallbackAdapter === true || /llvmpipe/i.test(info.description);
+  assert.equal(gpu.kernelLayout, software ? "rows" : "columns");
+  const columns = await GpuDevice.request({ kernelLayout: "columns" });
+  assert.equal(columns.kernelLayout, "columns");
+  columns.destroy();
+  await assert.rejects(
+    GpuDevice.request({ kernelLayout: "diagonal" as "rows" }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.message === 'kernelLayout must be "columns" or "rows", got "diagonal"',
+  );
+});

@@ -5,7 +5,9 @@
 // switch that picks the segment. Shapes are compile-time constants, so each table layout gets its
 // own specialised pipeline (compiled once per device).
 import fusedBody from "../../../shaders/gather_positional_add.wgsl" with { type: "text" };
+import fusedRowsBody from "../../../shaders/gather_positional_add_rows.wgsl" with { type: "text" };
 import gatherBody from "../../../shaders/gather.wgsl" with { type: "text" };
+import gatherRowsBody from "../../../shaders/gather_rows.wgsl" with { type: "text" };
 import windowIdsBody from "../../../shaders/window_ids.wgsl" with { type: "text" };
 import idsArray from "../../../shaders/ids.wgsl" with { type: "text" };
 import idsStream from "../../../shaders/ids_stream.wgsl" with { type: "text" };
@@ -16,24 +18,40 @@ import tableF16x4 from "../../../shaders/table_f16x4.wgsl" with { type: "text" }
 import tableF32 from "../../../shaders/table_f32.wgsl" with { type: "text" };
 import tableF32x4 from "../../../shaders/table_f32x4.wgsl" with { type: "text" };
 import { InputError } from "../../errors.ts";
-import type { GpuDevice } from "../device.ts";
+import type { GpuDevice, KernelLayout } from "../device.ts";
 import type { Tensor } from "../tensor.ts";
 import { type ComputeKernel, type Dispatch, kernelFor } from "./compute_kernel.ts";
 
 /** Element types a token table may have. */
 export type TableDType = "f32" | "f16";
 
-/** Rows each invocation of the fused kernel computes (sharing one positional load). */
+/**
+ * Rows each invocation computes (sharing one positional load): the fastest of 1, 2, 4 and 8 in
+ * bench/kernel_variants_bench.ts.
+ */
 export const ROWS_PER_INVOCATION = 4;
+
+/** Options of {@linkcode embeddingProgram} other than the defaults (for benchmarks and tests). */
+export interface ProgramOptions {
+  /** The invocation layout (default: the table's device's `kernelLayout`). */
+  layout?: KernelLayout;
+  /** Rows per invocation (default {@linkcode ROWS_PER_INVOCATION}). */
+  rowsPerInvocation?: number;
+}
+
+export type { KernelLayout };
 
 /** Binding numbers of the table's segments and of the stream's chunks. */
 const TABLE_BINDING = 10;
 const STREAM_BINDING = 40;
 
-/** The dispatch layouts of the embedding programs. */
+/** The embedding programs. */
 export type EmbeddingBody = "gather" | "fused";
 
-const BODIES: Record<EmbeddingBody, string> = { gather: gatherBody, fused: fusedBody };
+const BODIES: Record<KernelLayout, Record<EmbeddingBody, string>> = {
+  columns: { gather: gatherBody, fused: fusedBody },
+  rows: { gather: gatherRowsBody, fused: fusedRowsBody },
+};
 
 /** A compiled-on-demand embedding program and the numbers its dispatches need. */
 export interface EmbeddingProgram {
@@ -42,6 +60,12 @@ export interface EmbeddingProgram {
   chunks: number;
   /** Invocations per workgroup, along x (the chunks). */
   workgroupSize: number;
+  /** Rows (sequences at one position) per invocation. */
+  rowsPerInvocation: number;
+  /** How invocations map onto the output. */
+  layout: KernelLayout;
+  /** Which program it is. */
+  body: EmbeddingBody;
 }
 
 /**
@@ -53,12 +77,18 @@ export function embeddingProgram(
   body: EmbeddingBody,
   table: Tensor<TableDType>,
   stream?: Tensor<"u32">,
+  options: ProgramOptions = {},
 ): EmbeddingProgram {
+  const layout = options.layout ?? table.device.kernelLayout;
+  const rowsPerInvocation = options.rowsPerInvocation ?? ROWS_PER_INVOCATION;
   const dim = table.shape[1];
   const aligned = dim % 4 === 0;
   const chunks = Math.ceil(dim / 4);
-  // Narrow rows get narrow workgroups (8: llvmpipe's SIMD width); wide rows span several.
-  const workgroupSize = Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(chunks))));
+  // Across columns, narrow rows get narrow workgroups (8: llvmpipe's SIMD width), wide rows span
+  // several; across rows, 16 lanes of positions (or rows).
+  const workgroupSize = layout === "rows"
+    ? 16
+    : Math.min(64, Math.max(8, 2 ** Math.ceil(Math.log2(chunks))));
   const element = table.dtype === "f32" ? (aligned ? "vec4f" : "f32") : (aligned ? "vec2u" : "u32");
   const access = table.dtype === "f32"
     ? (aligned ? tableF32x4 : tableF32)
@@ -67,17 +97,24 @@ export function embeddingProgram(
     `const DIM: u32 = ${dim}u;`,
     `const CHUNKS: u32 = ${chunks}u;`,
     `const SEGMENT_ROWS: u32 = ${Math.max(1, table.segmentRows)}u;`,
-    `const ROWS_PER_INVOCATION: u32 = ${ROWS_PER_INVOCATION}u;`,
+    `const ROWS_PER_INVOCATION: u32 = ${rowsPerInvocation}u;`,
     `const WORKGROUP_SIZE: u32 = ${workgroupSize}u;`,
     segmentAccess("table", TABLE_BINDING, table.segments.length, element),
     access,
     aligned ? rowsX4 : rowsAny,
     ...streamParts(stream),
-    BODIES[body],
+    BODIES[layout][body],
   ];
   const label = `${body === "fused" ? "gather + positional add" : "gather"}` +
     `${stream === undefined ? "" : " (token stream)"}`;
-  return { kernel: kernelFor(label, parts.join("\n")), chunks, workgroupSize };
+  return {
+    kernel: kernelFor(label, parts.join("\n")),
+    chunks,
+    workgroupSize,
+    rowsPerInvocation,
+    layout,
+    body,
+  };
 }
 
 /** The program that copies the ids of windows of a stream into a `u32` tensor. */
@@ -89,7 +126,14 @@ export function windowIdsProgram(stream: Tensor<"u32">): EmbeddingProgram {
     windowIdsBody,
   ]
     .join("\n");
-  return { kernel: kernelFor("window ids", code), chunks: 0, workgroupSize };
+  return {
+    kernel: kernelFor("window ids", code),
+    chunks: 0,
+    workgroupSize,
+    rowsPerInvocation: 1,
+    layout: "rows",
+    body: "gather",
+  };
 }
 
 function streamParts(stream: Tensor<"u32"> | undefined): string[] {
@@ -102,7 +146,8 @@ function streamParts(stream: Tensor<"u32"> | undefined): string[] {
 }
 
 /**
- * WGSL for `count` segment bindings named `name_0`, `name_1`, … and `name_element(segment,
+ * WGSL for `count` segment bindings named `name_0`, `name_1`, …, `name_segment(row)` (the
+ * segment of a row: 0 without a division when there is one segment) and `name_element(segment,
  * index)`, which reads element `index` of the segment (a switch when there are several).
  */
 function segmentAccess(
@@ -117,6 +162,12 @@ function segmentAccess(
       `@group(0) @binding(${firstBinding + i}) var<storage, read> ${name}_${i}: array<${element}>;`,
     );
   }
+  const rows = `${name === "table" ? "SEGMENT_ROWS" : "STREAM_CHUNK_ROWS"}`;
+  lines.push(
+    `fn ${name}_segment(row: u32) -> u32 {`,
+    count === 1 ? "  return 0u;" : `  return row / ${rows};`,
+    "}",
+  );
   lines.push(`fn ${name}_element(segment: u32, index: u32) -> ${element} {`);
   if (count === 1) {
     lines.push(`  return ${name}_0[index];`);
@@ -149,9 +200,11 @@ function segmentBindings(tensor: Tensor, firstBinding: number): [number, GPUBuff
 }
 
 /**
- * The dispatches of an embedding program over `batch` sequences of `seq` positions: x covers the
- * chunks, y the positions, z the groups of {@linkcode ROWS_PER_INVOCATION} sequences; grids
- * beyond the device's `maxComputeWorkgroupsPerDimension` are split into several dispatches.
+ * The dispatches of an embedding program over `batch` sequences of `seq` positions (`gather`:
+ * `batch` rows, `seq` 1), split into several where a grid would exceed the device's
+ * `maxComputeWorkgroupsPerDimension`. Across columns: x covers the chunks, y the positions, z
+ * the groups of `rowsPerInvocation` sequences. Across rows: x covers the positions (for gather,
+ * the rows), y the groups.
  */
 export function embeddingDispatches(
   gpu: GpuDevice,
@@ -160,15 +213,36 @@ export function embeddingDispatches(
   seq: number,
 ): Dispatch[] {
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const x = Math.ceil(program.chunks / program.workgroupSize);
-  const groups = Math.ceil(batch / ROWS_PER_INVOCATION);
+  const { workgroupSize, rowsPerInvocation } = program;
   const dispatches: Dispatch[] = [];
-  for (let firstT = 0; firstT < seq; firstT += max) {
-    for (let firstGroup = 0; firstGroup < groups; firstGroup += max) {
+  if (batch === 0 || seq === 0 || program.chunks === 0) return dispatches;
+  const groups = Math.ceil(batch / rowsPerInvocation);
+  if (program.layout === "rows" && program.body === "gather") {
+    for (let firstRow = 0; firstRow < batch; firstRow += max * workgroupSize) {
       dispatches.push({
-        uniforms: Uint32Array.of(batch, seq, firstT, firstGroup),
-        grid: { x, y: Math.min(max, seq - firstT), z: Math.min(max, groups - firstGroup) },
+        uniforms: Uint32Array.of(batch, 1, firstRow, 0),
+        grid: { x: Math.min(max, Math.ceil((batch - firstRow) / workgroupSize)), y: 1 },
       });
+    }
+  } else if (program.layout === "rows") {
+    for (let firstT = 0; firstT < seq; firstT += max * workgroupSize) {
+      const x = Math.min(max, Math.ceil((seq - firstT) / workgroupSize));
+      for (let firstGroup = 0; firstGroup < groups; firstGroup += max) {
+        dispatches.push({
+          uniforms: Uint32Array.of(batch, seq, firstT, firstGroup),
+          grid: { x, y: Math.min(max, groups - firstGroup) },
+        });
+      }
+    }
+  } else {
+    const x = Math.ceil(program.chunks / workgroupSize);
+    for (let firstT = 0; firstT < seq; firstT += max) {
+      for (let firstGroup = 0; firstGroup < groups; firstGroup += max) {
+        dispatches.push({
+          uniforms: Uint32Array.of(batch, seq, firstT, firstGroup),
+          grid: { x, y: Math.min(max, seq - firstT), z: Math.min(max, groups - firstGroup) },
+        });
+      }
     }
   }
   return dispatches;
