@@ -150,3 +150,9 @@ export {
   ShardBlockSampler,
   type ShardBlockSamplerOptions,
 } from "./src/batches/shard_block_sampler.ts";
+// kernels: tables of any size the device can bind (segments), packed f16 tables
+export type { TensorSegment, TensorStorageOptions } from "./src/gpu/tensor.ts";
+export type { TableDType, TokenEmbeddingOptions } from "./src/embed/token_embedding.ts";
+// kernels: the GPU-resident token stream (InputEmbedding.forwardWindows), kernel layouts
+export { TokenStream, type TokenStreamOptions } from "./src/gpu/token_stream.ts";
+export type { KernelLayout } from "./src/gpu/device.ts";

@@ -1,37 +1,33 @@
-// Token-embedding lookup: out[row, :] = table[ids[row], :] for ids [rows] (any leading shape,
-// flattened) and table [vocab, dim]. One invocation copies 4 consecutive columns of one row
-// (fewer at the end of a row when dim is not a multiple of 4). Ids are checked on the host.
+// Token-embedding lookup for GPUs: out[row, :] = table[ids[row], :] for ids of any shape,
+// flattened, with invocations across columns (CPU adapters use gather_rows.wgsl).
+//
+// Grid: x = chunk of 4 columns, z = a group of ROWS_PER_INVOCATION rows (y = 1: one "position"),
+// as in gather_positional_add.wgsl without the positional table. Dispatches beyond
+// maxComputeWorkgroupsPerDimension start at params.first_group.
+//
+// The host prepends the constants, the table bindings, token_id (ids.wgsl), token_vec4
+// (table_*.wgsl) and store_vec4 (rows*.wgsl).
 
 struct Params {
-  total: u32, // rows · chunks: the number of work items
-  dim: u32,
-  chunks: u32, // ceil(dim / 4)
+  batch: u32, // rows
+  seq: u32, // 1
+  first_t: u32, // 0
+  first_group: u32,
 }
 
-override WORKGROUP_SIZE: u32 = 64;
-
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read> table: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) group: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) local: u32,
-) {
-  // More than 65,535 workgroups are folded into a 2D grid by the host.
-  let index = (group.y * groups.x + group.x) * WORKGROUP_SIZE + local;
-  if (index >= params.total) {
+fn main(@builtin(global_invocation_id) cell: vec3u) {
+  let chunk = cell.x;
+  if (chunk >= CHUNKS) {
     return;
   }
-  let row = index / params.chunks;
-  let column = (index - row * params.chunks) * 4u;
-  let source = ids[row] * params.dim + column;
-  let destination = row * params.dim + column;
-  let count = min(4u, params.dim - column);
-  for (var k = 0u; k < count; k++) {
-    out[destination + k] = table[source + k];
+  let first = (params.first_group + cell.z) * ROWS_PER_INVOCATION;
+  for (var j = 0u; j < ROWS_PER_INVOCATION; j++) {
+    let row = first + j;
+    if (row < params.batch) {
+      store_vec4(row, chunk, token_vec4(token_id(row, row, 0u), chunk));
+    }
   }
 }

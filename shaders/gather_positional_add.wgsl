@@ -1,41 +1,39 @@
-// The book's input embeddings in one pass: out[b, t, :] = table[ids[b, t], :] + positions[t, :]
-// for ids [.., seq], table [vocab, dim] and positions [>= seq, dim]. One invocation handles 4
-// consecutive columns of one row (fewer at the end of a row when dim is not a multiple of 4).
-// Ids are checked on the host.
+// The book's input embeddings in one pass, for GPUs: out[b, t, :] = table[id(b, t), :] +
+// positions[t, :], with invocations across columns, so that neighbouring lanes read and write
+// neighbouring vec4s (coalesced). CPU adapters use gather_positional_add_rows.wgsl.
+//
+// Grid: x = chunk of 4 columns, y = position t, z = a group of ROWS_PER_INVOCATION sequences, so
+// that no invocation divides by a run-time value, and each invocation loads its positional
+// chunk once for ROWS_PER_INVOCATION rows. (bench/kernels/ keeps the designs this one beat.)
+// Dispatches beyond maxComputeWorkgroupsPerDimension start at params.first_t / first_group.
+//
+// The host prepends the constants (CHUNKS, ROWS_PER_INVOCATION, WORKGROUP_SIZE, …), the table
+// bindings and these functions' parts: token_id(row, b, t) (ids.wgsl or ids_stream.wgsl),
+// token_vec4(id, chunk) (table_*.wgsl), position_vec4(t, chunk) and store_vec4 (rows*.wgsl).
 
 struct Params {
-  total: u32, // rows · chunks: the number of work items
-  dim: u32,
-  chunks: u32, // ceil(dim / 4)
-  seq: u32, // positions per sequence: row r is position r % seq
+  batch: u32, // sequences
+  seq: u32, // positions per sequence
+  first_t: u32,
+  first_group: u32,
 }
 
-override WORKGROUP_SIZE: u32 = 64;
-
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> ids: array<u32>;
-@group(0) @binding(2) var<storage, read> table: array<f32>;
-@group(0) @binding(3) var<storage, read> positions: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) group: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) local: u32,
-) {
-  // More than 65,535 workgroups are folded into a 2D grid by the host.
-  let index = (group.y * groups.x + group.x) * WORKGROUP_SIZE + local;
-  if (index >= params.total) {
+fn main(@builtin(global_invocation_id) cell: vec3u) {
+  let chunk = cell.x;
+  if (chunk >= CHUNKS) {
     return;
   }
-  let row = index / params.chunks;
-  let column = (index - row * params.chunks) * 4u;
-  let source = ids[row] * params.dim + column;
-  let destination = row * params.dim + column;
-  let position = (row % params.seq) * params.dim + column;
-  let count = min(4u, params.dim - column);
-  for (var k = 0u; k < count; k++) {
-    out[destination + k] = table[source + k] + positions[position + k];
+  let t = params.first_t + cell.y;
+  let first = (params.first_group + cell.z) * ROWS_PER_INVOCATION;
+  let position = position_vec4(t, chunk);
+  for (var j = 0u; j < ROWS_PER_INVOCATION; j++) {
+    let b = first + j;
+    if (b < params.batch) {
+      let row = b * params.seq + t;
+      store_vec4(row, chunk, token_vec4(token_id(row, b, t), chunk) + position);
+    }
   }
 }

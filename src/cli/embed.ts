@@ -32,7 +32,13 @@ import { checkInteger } from "../internal/checks.ts";
 import { GpuDevice } from "../gpu/device.ts";
 import { formatTensor } from "../gpu/format_tensor.ts";
 import { parseArgs, readTextArgument, runCli } from "./cli.ts";
-import { buildLoader, checkAsOptions, LOADER_OPTIONS, nestedBatch } from "./loader_options.ts";
+import {
+  asOptionError,
+  buildLoader,
+  checkAsOptions,
+  LOADER_OPTIONS,
+  nestedBatch,
+} from "./loader_options.ts";
 import { embedAllBatches, type EmbedAllResult, timedTokenizer } from "./embed_all.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";
@@ -82,7 +88,7 @@ async function embedAll(
     contextLength: maxLength,
     dim,
     seed,
-  });
+  }).catch(asOptionError);
   const tablesMs = performance.now() - tablesStart;
   const progress = new ProgressBar("embedding", loader.numBatches, "batches");
   let result: EmbedAllResult;
@@ -215,12 +221,13 @@ async function main(): Promise<void> {
   const targets = batch.targets.slice(0, batch.rows * batch.seqLength);
 
   const gpu = await GpuDevice.shared();
+  // A table too large for the device is refused (as --dim) before anything is allocated.
   using embedding = await InputEmbedding.create(gpu, {
     vocabSize,
     contextLength: maxLength,
     dim,
     seed,
-  });
+  }).catch(asOptionError);
   using output = await embedding.forward({ data: inputs, shape });
 
   if (options.get("json")) {

@@ -1,15 +1,32 @@
 import { InputError } from "../errors.ts";
 import { checkInteger, checkOptions } from "../internal/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
+import {
+  checkOutputSize,
+  embeddingDispatches,
+  embeddingProgram,
+  streamBindings,
+  tableBindings,
+} from "../gpu/kernels/embedding_program.ts";
 import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
-import type { Tensor } from "../gpu/tensor.ts";
-import { PositionalEmbedding } from "./positional_embedding.ts";
-import { TokenEmbedding } from "./token_embedding.ts";
+import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
+import { TokenStream } from "../gpu/token_stream.ts";
+import { checkPositionTableSize, PositionalEmbedding } from "./positional_embedding.ts";
+import {
+  checkTableOptions,
+  type TableDType,
+  TokenEmbedding,
+  type TokenEmbeddingOptions,
+} from "./token_embedding.ts";
 import { TorchGenerator } from "./torch_rng.ts";
 
-/** Sizes and seed of {@linkcode InputEmbedding.create}. */
-export interface InputEmbeddingOptions {
+/**
+ * Sizes and seed of {@linkcode InputEmbedding.create}, and the token table's element type and
+ * storage limits (see {@linkcode TokenEmbeddingOptions}).
+ */
+export interface InputEmbeddingOptions<D extends TableDType = TableDType>
+  extends TokenEmbeddingOptions<D> {
   /** Rows of the token table (the encoding's vocabulary size, 50257 for GPT-2). */
   vocabSize: number;
   /** Rows of the position table (the longest sequence; the book uses its max length, 4). */
@@ -22,7 +39,8 @@ export interface InputEmbeddingOptions {
 
 /**
  * The book's input embeddings, `token_embedding_layer(inputs) + pos_embedding_layer(arange(seq))`,
- * computed by one fused GPU kernel from a token table and a position table.
+ * computed by one fused GPU kernel from a token table (`f32` or `f16`, of any size the device can
+ * bind) and a position table.
  *
  * @example The book's tables for GPT-2 (seed 123, 256 dimensions, context length 4)
  * ```ts
@@ -35,9 +53,9 @@ export interface InputEmbeddingOptions {
  * assert.deepEqual(out.shape, [2, 4, 256]);
  * ```
  */
-export class InputEmbedding {
+export class InputEmbedding<D extends TableDType = "f32"> {
   /** The token table. */
-  readonly token: TokenEmbedding;
+  readonly token: TokenEmbedding<D>;
   /** The position table. */
   readonly position: PositionalEmbedding;
 
@@ -48,7 +66,7 @@ export class InputEmbedding {
    * @param token The token embedding.
    * @param position The positional embedding.
    */
-  constructor(token: TokenEmbedding, position: PositionalEmbedding) {
+  constructor(token: TokenEmbedding<D>, position: PositionalEmbedding) {
     if (!(token instanceof TokenEmbedding)) {
       throw new InputError("token", "must be a TokenEmbedding");
     }
@@ -71,22 +89,36 @@ export class InputEmbedding {
   /**
    * Seeds a generator with `seed` and creates the token table and then the position table from
    * its stream, as `torch.manual_seed(seed)` followed by the two `nn.Embedding` constructions.
+   * Both tables' sizes are checked against the device's limits before any weight is made.
    *
    * @param gpu The device to hold both tables.
-   * @param options Vocabulary size, context length, dimension and seed.
+   * @param options Vocabulary size, context length, dimension, seed, and the token table's
+   * element type and storage limits.
    */
-  static async create(gpu: GpuDevice, options: InputEmbeddingOptions): Promise<InputEmbedding> {
+  static async create<D extends TableDType = "f32">(
+    gpu: GpuDevice,
+    options: InputEmbeddingOptions<D>,
+  ): Promise<InputEmbedding<D>> {
     checkGpuDevice("gpu", gpu);
-    checkOptions(options, "{ vocabSize, contextLength, dim, seed }");
+    checkOptions(options, "{ vocabSize, contextLength, dim, seed, dtype? }");
     const { vocabSize, contextLength, dim, seed } = options;
-    checkInteger("vocabSize", vocabSize, 1);
+    const dtype = options.dtype ?? "f32";
+    checkTableOptions(vocabSize, dim, dtype);
     checkInteger("contextLength", contextLength, 1);
-    checkInteger("dim", dim, 1);
     const generator = new TorchGenerator(seed);
-    const token = await TokenEmbedding.create(gpu, vocabSize, dim, { generator });
+    planTensorStorage(
+      gpu,
+      [vocabSize, dim],
+      dtype,
+      options,
+      "dim",
+      `the token table [${vocabSize}, ${dim}] of ${dtype}`,
+    );
+    checkPositionTableSize(gpu, contextLength, dim);
+    const token = await TokenEmbedding.create<D>(gpu, vocabSize, dim, { generator }, options);
     try {
       const position = await PositionalEmbedding.create(gpu, contextLength, dim, { generator });
-      return new InputEmbedding(token, position);
+      return new InputEmbedding<D>(token, position);
     } catch (error) {
       token.dispose();
       throw error;
@@ -107,6 +139,82 @@ export class InputEmbedding {
    */
   forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
     return gatherPositionalAdd(ids, this.token.weight, this.position.weight);
+  }
+
+  /**
+   * The input embeddings of windows of a GPU-resident token stream: `out[b, t, :]` is the
+   * embedding of `stream.ids[starts[b] + t]` at position `t`. Only the window starts are
+   * uploaded (4·B bytes per batch, against 4·B·T for {@linkcode InputEmbedding.forward}); a
+   * {@linkcode DataLoader} batch gives them as `batch.starts`.
+   *
+   * @example The book's first batch, from the whole text's ids uploaded once
+   * ```ts
+   * import { BpeTokenizer, createDataLoaderV1, GpuDevice, InputEmbedding, TokenStream } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const text = await Deno.readTextFile(new URL("../../data/the-verdict.txt", import.meta.url));
+   * const loader = createDataLoaderV1(text, { batchSize: 8, maxLength: 4, stride: 4, shuffle: false });
+   * const gpu = await GpuDevice.shared();
+   * using stream = await TokenStream.create(gpu, loader.dataset.ids);
+   * using embedding = await InputEmbedding.create(gpu, { vocabSize: 50257, contextLength: 4, dim: 256, seed: 123 });
+   * const [batch] = loader;
+   * using fromStream = await embedding.forwardWindows(stream, batch.starts, batch.seqLength);
+   * using fromIds = await embedding.forward({ data: batch.inputs, shape: [8, 4] });
+   * assert.deepEqual(fromStream.shape, [8, 4, 256]);
+   * assert.deepEqual(await fromStream.read(), await fromIds.read());
+   * ```
+   *
+   * @param stream The token stream, on this embedding's device, with ids in the vocabulary.
+   * @param starts Each window's first token, with `starts[b] + seqLength <= stream.length`.
+   * @param seqLength Tokens per window, in `[1, contextLength]`.
+   * @returns A new tensor `[starts.length, seqLength, dim]`; dispose it when done.
+   */
+  async forwardWindows(
+    stream: TokenStream,
+    starts: Uint32Array | readonly number[],
+    seqLength: number,
+  ): Promise<Tensor<"f32">> {
+    if (!(stream instanceof TokenStream)) {
+      throw new InputError("stream", "must be a TokenStream");
+    }
+    checkInteger("seqLength", seqLength, 1, this.position.contextLength);
+    const checked = stream.checkWindows(starts, seqLength);
+    stream.checkVocabulary(this.token.vocabSize);
+    const table = this.token.weight;
+    const gpu = table.device;
+    if (stream.device !== gpu) {
+      throw new InputError("stream", "lives on another GPU device than the embedding");
+    }
+    const bindings = table.segments.length + stream.ids.segments.length + 3;
+    const allowed = gpu.limits.maxStorageBuffersPerShaderStage;
+    if (bindings > allowed) {
+      throw new InputError(
+        "stream",
+        `needs ${stream.ids.segments.length} storage bindings beside the token table's ` +
+          `${table.segments.length} and 3 others, more than maxStorageBuffersPerShaderStage ` +
+          `${allowed}`,
+      );
+    }
+    const shape = [checked.length, seqLength, this.dim];
+    checkOutputSize(gpu, "starts", shape);
+    const program = embeddingProgram("fused", table, stream.ids);
+    const out = await Tensor.zeros(gpu, shape, "f32", "input embeddings");
+    try {
+      await program.kernel.run(gpu, {
+        storage: [
+          [1, { buffer: out.buffer }],
+          [2, { buffer: this.position.weight.buffer }],
+          [3, checked],
+          ...tableBindings(table),
+          ...streamBindings(stream.ids),
+        ],
+        dispatches: embeddingDispatches(gpu, program, checked.length, seqLength),
+      });
+    } catch (error) {
+      out.dispose();
+      throw error;
+    }
+    return out;
   }
 
   /** Frees both tables. */

@@ -1,3 +1,4 @@
+import { InputError } from "../errors.ts";
 import { checkInteger } from "../internal/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/gather.ts";
@@ -51,6 +52,7 @@ export class PositionalEmbedding {
     init: EmbeddingInit,
   ): Promise<PositionalEmbedding> {
     checkGpuDevice("gpu", gpu);
+    checkPositionTableSize(gpu, contextLength, dim);
     const values = initialWeight("contextLength", contextLength, dim, init);
     const weight = await Tensor.from(gpu, values, {
       shape: [contextLength, dim],
@@ -89,5 +91,23 @@ export class PositionalEmbedding {
   /** Frees the table at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.dispose();
+  }
+}
+
+/**
+ * Throws unless a `[contextLength, dim]` f32 position table fits one storage binding (the
+ * kernels bind it whole); CPU work, before anything is made.
+ */
+export function checkPositionTableSize(gpu: GpuDevice, contextLength: number, dim: number): void {
+  checkInteger("contextLength", contextLength, 1);
+  checkInteger("dim", dim, 1);
+  const bytes = contextLength * dim * 4;
+  const max = gpu.limits.maxStorageBufferBindingSize;
+  if (bytes > max) {
+    throw new InputError(
+      "contextLength",
+      `makes the position table [${contextLength}, ${dim}] of f32 ${bytes} bytes, more than one ` +
+        `storage binding holds (maxStorageBufferBindingSize ${max})`,
+    );
   }
 }

@@ -1,12 +1,36 @@
+import { InputError } from "../errors.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
+import type { TableDType } from "../gpu/kernels/embedding_program.ts";
 import { gather } from "../gpu/kernels/gather.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
-import { Tensor } from "../gpu/tensor.ts";
+import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
+import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+
+export type { TableDType };
+
+/** Options of {@linkcode TokenEmbedding.create}: the table's element type and storage limits. */
+export interface TokenEmbeddingOptions<D extends TableDType = TableDType>
+  extends TensorStorageOptions {
+  /**
+   * `"f32"` (the default) or `"f16"`: half the memory, each weight rounded to the nearest half
+   * (relative error at most 2⁻¹¹); lookups still return `f32`.
+   */
+  dtype?: D;
+}
+
+const TABLE_DTYPES: readonly TableDType[] = ["f32", "f16"];
 
 /**
  * A token embedding, as `torch.nn.Embedding(vocabSize, dim)`: a `[vocabSize, dim]` weight table
  * on the GPU whose `forward` looks up one row per token id.
+ *
+ * Tables of real models' sizes work: one larger than a storage binding (GPT-2's 50257 × 768 f32
+ * is 154 MB, over llvmpipe's 128 MiB) is split by rows into segments (see
+ * {@linkcode Tensor.segments}); one larger than the device can bind at all is refused with an
+ * {@linkcode InputError} naming the sizes before anything is allocated. `dtype: "f16"` halves
+ * the memory.
  *
  * @example The book's `torch.manual_seed(123); nn.Embedding(6, 3)`
  * ```ts
@@ -20,41 +44,72 @@ import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
  * assert.deepEqual(rows.shape, [4, 3]);
  * assert.match(await rows.format(), /\[-2\.8400, -0\.7849, -1\.4096\]/);
  * ```
+ *
+ * @example A half-precision table: half the bytes, values within f16 rounding
+ * ```ts
+ * import { GpuDevice, TokenEmbedding } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const gpu = await GpuDevice.shared();
+ * using half = await TokenEmbedding.create(gpu, 6, 3, { seed: 123 }, { dtype: "f16" });
+ * assert.equal(half.weight.dtype, "f16");
+ * assert.equal(half.weight.byteLength, 6 * 3 * 2);
+ * using rows = await half.forward([0]);
+ * assert.deepEqual([...await rows.read()], [0.33740234375, -0.177734375, -0.1689453125]);
+ * ```
  */
-export class TokenEmbedding {
+export class TokenEmbedding<D extends TableDType = "f32"> {
   /** The number of rows: ids must be in `[0, vocabSize)`. */
   readonly vocabSize: number;
   /** The embedding dimension (columns). */
   readonly dim: number;
-  /** The `[vocabSize, dim]` table. */
-  readonly weight: Tensor<"f32">;
+  /** The `[vocabSize, dim]` table (`f32`, or `f16` when created so). */
+  readonly weight: Tensor<D>;
 
-  private constructor(weight: Tensor<"f32">) {
+  private constructor(weight: Tensor<D>) {
     this.weight = weight;
     [this.vocabSize, this.dim] = weight.shape;
   }
 
   /**
    * Creates the table on `gpu`, its weights from a seed, a generator's stream or given values.
+   * The sizes are checked against the device's limits before any weight is made.
    *
    * @param gpu The device to hold the table.
    * @param vocabSize The number of rows, an integer >= 1.
    * @param dim The embedding dimension, an integer >= 1.
    * @param init Where the weights come from (see {@linkcode EmbeddingInit}).
+   * @param options The element type (`"f32"` or `"f16"`) and limits to split the table by.
    */
-  static async create(
+  static async create<D extends TableDType = "f32">(
     gpu: GpuDevice,
     vocabSize: number,
     dim: number,
     init: EmbeddingInit,
-  ): Promise<TokenEmbedding> {
+    options: TokenEmbeddingOptions<D> = {},
+  ): Promise<TokenEmbedding<D>> {
     checkGpuDevice("gpu", gpu);
+    const dtype = (options.dtype ?? "f32") as D;
+    checkTableOptions(vocabSize, dim, dtype);
+    planTensorStorage(
+      gpu,
+      [vocabSize, dim],
+      dtype,
+      options,
+      "dim",
+      `the token table [${vocabSize}, ${dim}] of ${dtype}`,
+    );
     const values = initialWeight("vocabSize", vocabSize, dim, init);
-    const weight = await Tensor.from(gpu, values, {
+    const tensorOptions = {
       shape: [vocabSize, dim],
       label: "token embedding weight",
-    });
-    return new TokenEmbedding(weight);
+      maxBindingBytes: options.maxBindingBytes,
+      maxBufferBytes: options.maxBufferBytes,
+    };
+    const weight = dtype === "f16"
+      ? await Tensor.from(gpu, values, { ...tensorOptions, dtype: "f16" })
+      : await Tensor.from(gpu, values, tensorOptions);
+    return new TokenEmbedding(weight as Tensor<D>);
   }
 
   /**
@@ -62,7 +117,7 @@ export class TokenEmbedding {
    * vocabulary are rejected before any GPU work.
    *
    * @param ids Token ids in `[0, vocabSize)`.
-   * @returns A new tensor; dispose it when done.
+   * @returns A new `f32` tensor; dispose it when done.
    */
   forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
     return gather(ids, this.weight);
@@ -76,5 +131,14 @@ export class TokenEmbedding {
   /** Frees the table at the end of a `using` block. */
   [Symbol.dispose](): void {
     this.dispose();
+  }
+}
+
+/** Checks a token table's sizes and element type (CPU work, before anything is made). */
+export function checkTableOptions(vocabSize: unknown, dim: unknown, dtype: unknown): void {
+  checkInteger("vocabSize", vocabSize, 1);
+  checkInteger("dim", dim, 1);
+  if (!TABLE_DTYPES.includes(dtype as TableDType)) {
+    throw new InputError("dtype", `must be "f32" or "f16", got ${describe(dtype)}`);
   }
 }

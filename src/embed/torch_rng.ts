@@ -109,12 +109,7 @@ export class TorchGenerator {
     if (!(out instanceof Float32Array)) {
       throw new InputError("out", `must be a Float32Array, got ${describe(out)}`);
     }
-    if (typeof mean !== "number" || !Number.isFinite(mean)) {
-      throw new InputError("mean", `must be a finite number, got ${describe(mean)}`);
-    }
-    if (typeof std !== "number" || !Number.isFinite(std) || std < 0) {
-      throw new InputError("std", `must be a finite number >= 0, got ${describe(std)}`);
-    }
+    checkMeanStd(mean, std);
     const n = out.length;
     if (n < BLOCK) {
       for (let i = 0; i < n; i++) out[i] = this.#scalarNormal() * std + mean;
@@ -131,6 +126,73 @@ export class TorchGenerator {
       boxMullerBlocks(words, out, n - BLOCK, n, mean, std);
     }
     return out;
+  }
+
+  /**
+   * Elements `[start, end)` of what {@linkcode TorchGenerator.normal}`(count, mean, std)` would
+   * return, leaving the stream where that call would, without computing the other elements (the
+   * draws in between are skipped, not transformed): a few rows of a large seeded table, e.g. to
+   * check GPT-2 XL's 50257 × 1600 token table without making all 80 million values.
+   *
+   * @example Row 40 of the book's GPT-2 token table (`torch.manual_seed(123)`, 256 dimensions)
+   * ```ts
+   * import { TorchGenerator } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const whole = new TorchGenerator(123).normal(50257 * 256);
+   * const generator = new TorchGenerator(123);
+   * const row = generator.normalRange(50257 * 256, 40 * 256, 41 * 256);
+   * assert.deepEqual(row, whole.subarray(40 * 256, 41 * 256));
+   * ```
+   *
+   * @param count The length of the fill this stands for, an integer >= 0.
+   * @param start The first element wanted, in `[0, count]`.
+   * @param end One past the last element wanted, in `[start, count]`.
+   * @param mean The distribution's mean (default 0).
+   * @param std The distribution's standard deviation (default 1), >= 0.
+   * @returns The `end − start` values.
+   */
+  normalRange(count: number, start: number, end: number, mean = 0, std = 1): Float32Array {
+    checkInteger("count", count, 0);
+    checkInteger("start", start, 0, count);
+    checkInteger("end", end, start, count);
+    if (count < BLOCK) return this.normal(count, mean, std).slice(start, end);
+    checkMeanStd(mean, std);
+    const out = new Float32Array(end - start);
+    const block = new Float32Array(BLOCK);
+    const words = new Int32Array(block.buffer);
+    // normal() transforms whole blocks, then redraws and transforms the last 16 elements again
+    // when count is not a multiple of 16: elements from tailStart on come from that redraw.
+    const tailStart = count % BLOCK === 0 ? count : count - BLOCK;
+    let drawn = 0;
+    const firstBlock = start - (start % BLOCK);
+    for (let first = firstBlock; first < Math.min(end, tailStart); first += BLOCK) {
+      this.#skip(first - drawn);
+      this.#fillWords(words, 0, BLOCK);
+      drawn = first + BLOCK;
+      boxMullerBlocks(words, block, 0, BLOCK, mean, std);
+      const from = Math.max(first, start);
+      const to = Math.min(first + BLOCK, end, tailStart);
+      out.set(block.subarray(from - first, to - first), from - start);
+    }
+    this.#skip(count - drawn);
+    if (tailStart < count) {
+      this.#fillWords(words, 0, BLOCK);
+      boxMullerBlocks(words, block, 0, BLOCK, mean, std);
+      const from = Math.max(tailStart, start);
+      if (from < end) out.set(block.subarray(from - tailStart, end - tailStart), from - start);
+    }
+    return out;
+  }
+
+  /** Advances the stream by `draws` draws without tempering them. */
+  #skip(draws: number): void {
+    while (draws > 0) {
+      if (this.#index >= N) this.#twist();
+      const step = Math.min(N - this.#index, draws);
+      this.#index += step;
+      draws -= step;
+    }
   }
 
   /** Writes the next draws' low 24 bits to `words[start..end)`. */
@@ -218,6 +280,15 @@ function boxMullerBlocks(
       out[j] = radius * cos * std + mean;
       out[j + 8] = radius * sin * std + mean;
     }
+  }
+}
+
+function checkMeanStd(mean: unknown, std: unknown): void {
+  if (typeof mean !== "number" || !Number.isFinite(mean)) {
+    throw new InputError("mean", `must be a finite number, got ${describe(mean)}`);
+  }
+  if (typeof std !== "number" || !Number.isFinite(std) || std < 0) {
+    throw new InputError("std", `must be a finite number >= 0, got ${describe(std)}`);
   }
 }
 

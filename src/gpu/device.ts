@@ -6,10 +6,23 @@ import { GpuError, type GpuErrorKind } from "./gpu_error.ts";
 const NO_ADAPTER_HELP = "install a GPU driver, or Mesa's software adapter " +
   "(Debian/Ubuntu: apt-get install mesa-vulkan-drivers)";
 
+/**
+ * How the embedding kernels map invocations onto their output: `"columns"` (neighbouring
+ * invocations read and write neighbouring columns: coalesced memory access, for GPUs) or
+ * `"rows"` (invocations across rows, columns in a loop: the fewest memory accesses per
+ * invocation, for CPU adapters such as llvmpipe, which pay for each access once per SIMD lane).
+ */
+export type KernelLayout = "columns" | "rows";
+
 /** Options of {@linkcode GpuDevice.request}. */
 export interface GpuDeviceOptions {
   /** Which adapter to prefer when there are several (WebGPU's `powerPreference`). */
   powerPreference?: GPUPowerPreference;
+  /**
+   * The embedding kernels' layout (see {@linkcode KernelLayout}); by default `"rows"` on a CPU
+   * (fallback) adapter and `"columns"` on a GPU. Both compute the same values.
+   */
+  kernelLayout?: KernelLayout;
 }
 
 /** The error scopes every checked call runs in, innermost first (they are pushed in reverse). */
@@ -22,11 +35,21 @@ const SCOPES: readonly (GPUErrorFilter & GpuErrorKind)[] = [
 let shared: Promise<GpuDevice> | undefined;
 let sharedDevice: GpuDevice | undefined;
 
+/** Readback goes through one reusable staging buffer of at most this many bytes, in pieces. */
+const STAGING_BYTES = 32 * 1024 * 1024;
+
+const liveTensorCounts = new WeakMap<GpuDevice, number>();
+
+/** Counts a tensor made (`+1`) or disposed (`-1`) on `gpu`, for {@linkcode GpuDevice.liveTensors}. */
+export function countTensor(gpu: GpuDevice, change: 1 | -1): void {
+  liveTensorCounts.set(gpu, (liveTensorCounts.get(gpu) ?? 0) + change);
+}
+
 /**
  * A WebGPU device with the adapter's own maxima for storage bindings and buffers, and the
  * bookkeeping every GPU operation of this module goes through: checked submission (a validation,
  * out-of-memory or internal error becomes a thrown {@linkcode GpuError} at the call that caused
- * it), counted buffers, and readback through a staging buffer.
+ * it), counted tensors, buffers and bytes, and readback through one reusable staging buffer.
  *
  * WebGPU needs no Deno permission. Without a GPU, Mesa's llvmpipe software adapter works.
  *
@@ -43,13 +66,20 @@ let sharedDevice: GpuDevice | undefined;
 export class GpuDevice {
   readonly #device: GPUDevice;
   readonly #info: GPUAdapterInfo;
+  readonly #kernelLayout: KernelLayout;
   #lost: string | undefined;
   #liveBuffers = 0;
   #liveBytes = 0;
+  #staging: GPUBuffer | undefined;
+  /** Reads share the staging buffer: each waits for the previous one. */
+  #reads: Promise<unknown> = Promise.resolve();
 
-  private constructor(device: GPUDevice, info: GPUAdapterInfo) {
+  private constructor(device: GPUDevice, info: GPUAdapterInfo, kernelLayout?: KernelLayout) {
     this.#device = device;
     this.#info = info;
+    const software = info.isFallbackAdapter === true ||
+      /llvmpipe|lavapipe|swiftshader|warp/i.test(info.description);
+    this.#kernelLayout = kernelLayout ?? (software ? "rows" : "columns");
     // Deno may leave `lost` undefined; where it exists, remember why the device went away.
     device.lost?.then((info) => {
       this.#lost = info.message || info.reason || "unknown reason";
@@ -57,10 +87,10 @@ export class GpuDevice {
   }
 
   /**
-   * Requests an adapter and a new device whose `maxStorageBufferBindingSize` and `maxBufferSize`
-   * are the adapter's maxima (WebGPU's defaults are lower).
+   * Requests an adapter and a new device whose `maxStorageBufferBindingSize`, `maxBufferSize` and
+   * `maxStorageBuffersPerShaderStage` are the adapter's maxima (WebGPU's defaults are lower).
    *
-   * @param options Adapter preference.
+   * @param options Adapter preference and the kernels' layout.
    * @returns The device; a {@linkcode GpuError} of kind `"unavailable"` when there is no adapter.
    */
   static async request(options: GpuDeviceOptions = {}): Promise<GpuDevice> {
@@ -85,6 +115,8 @@ export class GpuDevice {
         requiredLimits: {
           maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
           maxBufferSize: adapter.limits.maxBufferSize,
+          // More storage bindings per kernel: more segments of a large table.
+          maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
         },
       });
     } catch (error) {
@@ -95,7 +127,7 @@ export class GpuDevice {
         }`,
       );
     }
-    return new GpuDevice(device, adapter.info);
+    return new GpuDevice(device, adapter.info, layout);
   }
 
   /**
@@ -131,12 +163,42 @@ export class GpuDevice {
     return this.#info;
   }
 
+  /** How the embedding kernels map invocations onto their output on this device. */
+  get kernelLayout(): KernelLayout {
+    return this.#kernelLayout;
+  }
+
   /** The device's limits (`maxStorageBufferBindingSize`, `maxBufferSize`, …). */
   get limits(): GPUSupportedLimits {
     return this.#device.limits;
   }
 
-  /** How many buffers made through {@linkcode GpuDevice.createBuffer} are alive. */
+  /**
+   * How many tensors on this device are alive (made and not yet disposed). With
+   * {@linkcode GpuDevice.liveBuffers} and {@linkcode GpuDevice.liveBytes} it shows leaks: in a
+   * loop that disposes what it makes, all three stay flat.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * const before = [gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes];
+   * const t = await Tensor.zeros(gpu, [4, 4]);
+   * assert.equal(gpu.liveTensors, before[0] + 1);
+   * t.dispose();
+   * assert.deepEqual([gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes], before);
+   * ```
+   */
+  get liveTensors(): number {
+    return liveTensorCounts.get(this) ?? 0;
+  }
+
+  /**
+   * How many buffers made through {@linkcode GpuDevice.createBuffer} are alive, the reusable
+   * staging and upload buffers included.
+   */
   get liveBuffers(): number {
     return this.#liveBuffers;
   }
@@ -177,17 +239,18 @@ export class GpuDevice {
   }
 
   /**
-   * Writes `data` to the start of `buffer` through the device's queue (inside
+   * Writes `data` to `buffer` at `byteOffset` through the device's queue (inside
    * {@linkcode GpuDevice.checked} for errors to surface).
    *
-   * @param buffer A buffer with `COPY_DST` usage, at least `data.byteLength` long.
+   * @param buffer A buffer with `COPY_DST` usage, at least `byteOffset + data.byteLength` long.
    * @param data The values; views of shared memory are copied first, as WebGPU requires.
+   * @param byteOffset Where in `buffer` to write, a multiple of 4 (default 0).
    */
-  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array): void {
+  write(buffer: GPUBuffer, data: Float32Array | Int32Array | Uint32Array, byteOffset = 0): void {
     const source = data.buffer instanceof ArrayBuffer
       ? data as Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>
       : data.slice();
-    this.device.queue.writeBuffer(buffer, 0, source);
+    this.device.queue.writeBuffer(buffer, byteOffset, source);
   }
 
   /**
@@ -240,30 +303,38 @@ export class GpuDevice {
   }
 
   /**
-   * Copies `byteLength` bytes of a buffer (which needs `COPY_SRC` usage) back to the CPU
-   * through a `MAP_READ | COPY_DST` staging buffer.
+   * Copies `byteLength` bytes of a buffer (which needs `COPY_SRC` usage) from `byteOffset` back to
+   * the CPU, through one `MAP_READ | COPY_DST` staging buffer that every read reuses (in pieces of
+   * at most 32 MiB, so any length works). Concurrent reads wait for each other.
    *
    * @param buffer The buffer to read.
-   * @param byteLength How many bytes to read from its start, a multiple of 4.
-   * @returns A copy of the bytes, valid after the staging buffer is gone.
+   * @param byteLength How many bytes to read, a multiple of 4.
+   * @param byteOffset Where to start, a multiple of 4 (default 0).
+   * @returns A copy of the bytes.
    */
-  async read(buffer: GPUBuffer, byteLength: number): Promise<ArrayBuffer> {
-    checkReadRange(buffer, byteLength);
-    if (byteLength === 0) return new ArrayBuffer(0);
-    const staging = await this.checked("read: staging buffer", () =>
-      this.createBuffer({
-        label: "readback staging",
-        size: byteLength,
-        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-      }));
+  read(buffer: GPUBuffer, byteLength: number, byteOffset = 0): Promise<ArrayBuffer> {
     try {
+      checkReadRange(buffer, byteLength, byteOffset);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const result = this.#reads.then(() => this.#readNow(buffer, byteLength, byteOffset));
+    this.#reads = result.catch(() => {}); // a failed read does not stop the next one
+    return result;
+  }
+
+  async #readNow(buffer: GPUBuffer, byteLength: number, byteOffset: number): Promise<ArrayBuffer> {
+    const bytes = new Uint8Array(byteLength);
+    for (let done = 0; done < byteLength;) {
+      const piece = Math.min(byteLength - done, STAGING_BYTES);
+      const staging = await this.#stagingBuffer(piece);
       await this.checked("read: copy", (device) => {
         const encoder = device.createCommandEncoder({ label: "readback" });
-        encoder.copyBufferToBuffer(buffer, 0, staging, 0, byteLength);
+        encoder.copyBufferToBuffer(buffer, byteOffset + done, staging, 0, piece);
         device.queue.submit([encoder.finish()]);
       });
       try {
-        await staging.mapAsync(GPUMapMode.READ);
+        await staging.mapAsync(GPUMapMode.READ, 0, piece);
       } catch (error) {
         throw new GpuError(
           this.#lost === undefined ? "internal" : "lost",
@@ -271,12 +342,27 @@ export class GpuDevice {
         );
       }
       // The mapped range is only valid until unmap: copy it out first.
-      const bytes = staging.getMappedRange(0, byteLength).slice(0);
+      bytes.set(new Uint8Array(staging.getMappedRange(0, piece)), done);
       staging.unmap();
-      return bytes;
-    } finally {
-      this.releaseBuffer(staging);
+      done += piece;
     }
+    return bytes.buffer;
+  }
+
+  /** The staging buffer, grown (never shrunk) to hold `byteLength` bytes. */
+  async #stagingBuffer(byteLength: number): Promise<GPUBuffer> {
+    if (this.#staging !== undefined && this.#staging.size >= byteLength) return this.#staging;
+    if (this.#staging !== undefined) this.releaseBuffer(this.#staging);
+    this.#staging = undefined;
+    // Powers of two, so that a few growths cover every size.
+    const size = Math.min(STAGING_BYTES, 2 ** Math.ceil(Math.log2(Math.max(byteLength, 4096))));
+    this.#staging = await this.checked("read: staging buffer", () =>
+      this.createBuffer({
+        label: "readback staging",
+        size,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      }));
+    return this.#staging;
   }
 
   /** Destroys the device; its buffers become invalid. */
@@ -318,8 +404,14 @@ const POWER_PREFERENCES: readonly (GPUPowerPreference | undefined)[] = [
 ];
 
 function checkDeviceOptions(options: unknown): void {
-  checkOptions(options, "{ powerPreference? }");
-  const { powerPreference } = options as GpuDeviceOptions;
+  checkOptions(options, "{ powerPreference?, kernelLayout? }");
+  const { powerPreference, kernelLayout } = options as GpuDeviceOptions;
+  if (kernelLayout !== undefined && kernelLayout !== "columns" && kernelLayout !== "rows") {
+    throw new InputError(
+      "kernelLayout",
+      `must be "columns" or "rows", got ${describe(kernelLayout)}`,
+    );
+  }
   if (!POWER_PREFERENCES.includes(powerPreference)) {
     throw new InputError(
       "powerPreference",
@@ -328,12 +420,16 @@ function checkDeviceOptions(options: unknown): void {
   }
 }
 
-function checkReadRange(buffer: unknown, byteLength: number): void {
+function checkReadRange(buffer: unknown, byteLength: number, byteOffset: number): void {
   if (!(buffer instanceof GPUBuffer)) {
     throw new InputError("buffer", `must be a GPUBuffer, got ${describe(buffer)}`);
   }
-  checkInteger("byteLength", byteLength, 0, buffer.size);
-  if (byteLength % 4 !== 0) {
-    throw new InputError("byteLength", `must be a multiple of 4, got ${byteLength}`);
+  checkInteger("byteOffset", byteOffset, 0, buffer.size);
+  checkInteger("byteLength", byteLength, 0, buffer.size - byteOffset);
+  if (byteLength % 4 !== 0 || byteOffset % 4 !== 0) {
+    throw new InputError(
+      byteLength % 4 !== 0 ? "byteLength" : "byteOffset",
+      `must be a multiple of 4, got ${byteLength % 4 !== 0 ? byteLength : byteOffset}`,
+    );
   }
 }

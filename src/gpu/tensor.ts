@@ -1,26 +1,51 @@
 import { InputError } from "../errors.ts";
 import { checkOptions, describe } from "../internal/checks.ts";
 import { flattenNested, indexPath, type NestedArray } from "../internal/nested_array.ts";
-import { checkGpuDevice, type GpuDevice } from "./device.ts";
+import { f16ArrayToF32, f32ArrayToF16 } from "../weights/float16.ts";
+import { checkGpuDevice, countTensor, type GpuDevice } from "./device.ts";
 import { formatTensor } from "./format_tensor.ts";
+import { planStorage, type StoragePlan, type TensorStorageOptions } from "./storage_layout.ts";
 
-/** The typed array that holds each element type. */
+/** The typed array that holds each element type on the CPU. */
 export interface DTypeArrays {
   /** 32-bit floats. */
   f32: Float32Array;
+  /** 16-bit floats, stored in pairs per 32-bit word on the GPU and widened to float32 on reading. */
+  f16: Float32Array;
   /** 32-bit signed integers. */
   i32: Int32Array;
   /** 32-bit unsigned integers. */
   u32: Uint32Array;
 }
 
-/** A tensor's element type: `"f32"`, `"i32"` or `"u32"` (4 bytes each). */
+/**
+ * A tensor's element type: `"f32"`, `"i32"` or `"u32"` (4 bytes each), or `"f16"` (2 bytes, packed
+ * in pairs: `f16` tensors halve the memory of a table, at half precision).
+ */
 export type DType = keyof DTypeArrays;
 
-export type { NestedArray };
+export type { NestedArray, TensorStorageOptions };
+
+/**
+ * One storage binding's worth of a tensor: rows `[firstRow, firstRow + rows)` of the first
+ * dimension, in `buffer` at bytes `[offset, offset + size)`. Bind it as
+ * `{ buffer, offset, size }`.
+ */
+export interface TensorSegment {
+  /** The GPU buffer that holds the segment. */
+  readonly buffer: GPUBuffer;
+  /** Its first byte in the buffer (a multiple of `minStorageBufferOffsetAlignment`). */
+  readonly offset: number;
+  /** Its bytes (a multiple of 4). */
+  readonly size: number;
+  /** Its first row. */
+  readonly firstRow: number;
+  /** How many rows it holds. */
+  readonly rows: number;
+}
 
 /** Options of {@linkcode Tensor.from}. */
-export interface TensorOptions<D extends DType> {
+export interface TensorOptions<D extends DType> extends TensorStorageOptions {
   /**
    * The element type. A typed array's own type is used when absent (and must agree when given);
    * plain numbers default to `"f32"`.
@@ -32,13 +57,24 @@ export interface TensorOptions<D extends DType> {
   label?: string;
 }
 
-const BYTES_PER_ELEMENT = 4;
-const DTYPES: readonly DType[] = ["f32", "i32", "u32"];
-const ARRAY_TYPES = { f32: Float32Array, i32: Int32Array, u32: Uint32Array } as const;
+const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = { f32: 4, f16: 2, i32: 4, u32: 4 };
+const DTYPES: readonly DType[] = ["f32", "f16", "i32", "u32"];
+const ARRAY_TYPES = {
+  f32: Float32Array,
+  f16: Float32Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+} as const;
 
 /**
- * A dense, row-major tensor in a GPU buffer: a shape, an element type (`f32`, `i32`, `u32`)
- * and the buffer (usable as storage, copy source and copy destination).
+ * A dense, row-major tensor on the GPU: a shape, an element type (`f32`, `f16`, `i32`, `u32`)
+ * and its storage (usable as storage, copy source and copy destination).
+ *
+ * A tensor up to the device's `maxStorageBufferBindingSize` is one buffer and one binding. A
+ * larger one (a GPT-2 token table: 50257 × 768 × 4 bytes = 154 MB, over llvmpipe's 128 MiB) is
+ * split by rows of its first dimension into {@linkcode Tensor.segments}, one storage binding
+ * each, in as many buffers as `maxBufferSize` requires; kernels bind the segments and pick one by
+ * row. {@linkcode Tensor.read} reads them all back.
  *
  * Tensors hold GPU memory until disposed: call {@linkcode Tensor.dispose} or declare them with
  * `using`. Disposing twice is harmless; any other use after disposal throws.
@@ -62,21 +98,35 @@ export class Tensor<D extends DType = DType> {
   readonly #dtype: D;
   readonly #size: number;
   readonly #label: string;
-  #buffer: GPUBuffer | undefined;
+  readonly #plan: StoragePlan;
+  #buffers: GPUBuffer[] | undefined;
+  #segments: readonly TensorSegment[];
 
   private constructor(
     gpu: GpuDevice,
-    buffer: GPUBuffer,
+    buffers: GPUBuffer[],
+    plan: StoragePlan,
     shape: readonly number[],
     dtype: D,
     label: string,
   ) {
     this.#gpu = gpu;
-    this.#buffer = buffer;
+    this.#buffers = buffers;
+    this.#plan = plan;
+    this.#segments = Object.freeze(plan.segments.map((segment) =>
+      Object.freeze({
+        buffer: buffers[segment.buffer],
+        offset: segment.offset,
+        size: segment.size,
+        firstRow: segment.firstRow,
+        rows: segment.rows,
+      })
+    ));
     this.#shape = Object.freeze([...shape]);
     this.#dtype = dtype;
     this.#size = elementCount(shape);
     this.#label = label;
+    countTensor(gpu, 1);
   }
 
   /**
@@ -92,6 +142,19 @@ export class Tensor<D extends DType = DType> {
     data: Float32Array,
     options?: TensorOptions<"f32">,
   ): Promise<Tensor<"f32">>;
+  /**
+   * Uploads a `Float32Array` as an `f16` tensor: each value rounded to the nearest half
+   * (ties to even), two to a 32-bit word.
+   *
+   * @param gpu The device to hold the tensor.
+   * @param data The elements in row-major order (converted).
+   * @param options Shape, `dtype: "f16"` and label.
+   */
+  static from(
+    gpu: GpuDevice,
+    data: Float32Array,
+    options: TensorOptions<"f16"> & { dtype: "f16" },
+  ): Promise<Tensor<"f16">>;
   /**
    * Uploads an `Int32Array` as an `i32` tensor.
    *
@@ -137,7 +200,7 @@ export class Tensor<D extends DType = DType> {
   ): Promise<Tensor> {
     checkGpuDevice("gpu", gpu);
     const { values, shape, dtype } = toTypedArray(data, options);
-    return await Tensor.#upload(gpu, values, shape, dtype, options.label ?? "tensor");
+    return await Tensor.#upload(gpu, values, shape, dtype, options.label ?? "tensor", options);
   }
 
   /**
@@ -147,18 +210,20 @@ export class Tensor<D extends DType = DType> {
    * @param shape The dimensions, each an integer >= 0.
    * @param dtype The element type (default `"f32"`).
    * @param label A name for errors and GPU debugging labels.
+   * @param storage Limits to split the storage by (default: the device's).
    */
   static async zeros<D extends DType = "f32">(
     gpu: GpuDevice,
     shape: readonly number[],
     dtype: D = "f32" as D,
     label = "zeros",
+    storage: TensorStorageOptions = {},
   ): Promise<Tensor<D>> {
     checkGpuDevice("gpu", gpu);
     checkShape("shape", shape);
     checkDType(dtype);
     // WebGPU zero-initialises new buffers.
-    return await Tensor.#upload(gpu, undefined, shape, dtype, label);
+    return await Tensor.#upload(gpu, undefined, shape, dtype, label, storage);
   }
 
   static async #upload<D extends DType>(
@@ -167,32 +232,39 @@ export class Tensor<D extends DType = DType> {
     shape: readonly number[],
     dtype: D,
     label: string,
+    storage: TensorStorageOptions,
   ): Promise<Tensor<D>> {
-    const byteLength = elementCount(shape) * BYTES_PER_ELEMENT;
-    const maxBytes = gpu.limits.maxBufferSize;
-    if (byteLength > maxBytes) {
-      throw new InputError(
-        "shape",
-        `[${shape.join(", ")}] needs ${byteLength} bytes, more than this device's ` +
-          `maxBufferSize of ${maxBytes} bytes`,
-      );
+    const plan = planTensorStorage(gpu, shape, dtype, storage);
+    // f16 values go up as their bits, two to a word (the last word padded with a zero half).
+    let words: Float32Array | Int32Array | Uint32Array | undefined = values;
+    if (dtype === "f16" && values !== undefined) {
+      const halves = new Uint16Array(values.length + (values.length % 2));
+      f32ArrayToF16(values as Float32Array, halves);
+      words = new Uint32Array(halves.buffer);
     }
-    let buffer: GPUBuffer | undefined;
+    const buffers: GPUBuffer[] = [];
     try {
       await gpu.checked(`creating ${label}`, () => {
-        // A 4-byte minimum keeps empty tensors bindable.
-        buffer = gpu.createBuffer({
-          label,
-          size: Math.max(byteLength, BYTES_PER_ELEMENT),
-          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-        });
-        if (values !== undefined && values.length > 0) gpu.write(buffer, values);
+        for (const size of plan.bufferSizes) {
+          buffers.push(gpu.createBuffer({
+            label,
+            size,
+            usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+          }));
+        }
+        if (words === undefined || words.length === 0) return;
+        // Each buffer holds whole segments, which start on 4-byte boundaries.
+        for (const segment of plan.segments) {
+          const start = (segment.firstRow * plan.rowBytes) / 4;
+          const end = Math.min(words.length, start + segment.size / 4);
+          gpu.write(buffers[segment.buffer], words.subarray(start, end), segment.offset);
+        }
       });
     } catch (error) {
-      if (buffer !== undefined) gpu.releaseBuffer(buffer);
+      for (const buffer of buffers) gpu.releaseBuffer(buffer);
       throw error;
     }
-    return new Tensor(gpu, buffer!, shape, dtype, label);
+    return new Tensor(gpu, buffers, plan, shape, dtype, label);
   }
 
   /** The device that holds the tensor. */
@@ -215,9 +287,9 @@ export class Tensor<D extends DType = DType> {
     return this.#size;
   }
 
-  /** The number of bytes of the elements (4 per element). */
+  /** The number of bytes of the elements (4 per element, 2 for `f16`). */
   get byteLength(): number {
-    return this.#size * BYTES_PER_ELEMENT;
+    return this.#size * BYTES_PER_ELEMENT[this.#dtype];
   }
 
   /** The tensor's name, used in errors. */
@@ -227,19 +299,69 @@ export class Tensor<D extends DType = DType> {
 
   /** Whether {@linkcode Tensor.dispose} was called. */
   get disposed(): boolean {
-    return this.#buffer === undefined;
+    return this.#buffers === undefined;
   }
 
-  /** The GPU buffer holding the elements (at least 4 bytes); throws after disposal. */
+  /**
+   * The GPU buffer holding the elements (at least 4 bytes); throws after disposal, and for a
+   * tensor split over several buffers (bind its {@linkcode Tensor.segments} instead).
+   */
   get buffer(): GPUBuffer {
-    if (this.#buffer === undefined) throw disposedError("tensor", this);
-    return this.#buffer;
+    const buffers = this.#liveBuffers();
+    if (buffers.length !== 1) {
+      throw new InputError(
+        "tensor",
+        `${this.#label} is split over ${buffers.length} GPU buffers; bind its segments instead`,
+      );
+    }
+    return buffers[0];
   }
 
-  /** Copies the elements back to the CPU. */
+  /**
+   * The storage bindings that hold the rows, in row order: one for a tensor up to the device's
+   * `maxStorageBufferBindingSize`, more for a larger one. Throws after disposal.
+   *
+   * @example A table split into segments of 64 rows (tiny limits, to show the split)
+   * ```ts
+   * import { GpuDevice, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * const values = Float32Array.from({ length: 150 * 4 }, (_, i) => i);
+   * using table = await Tensor.from(gpu, values, { shape: [150, 4], maxBindingBytes: 1024 });
+   * assert.deepEqual(table.segments.map((s) => [s.firstRow, s.rows]), [[0, 64], [64, 64], [128, 22]]);
+   * assert.equal(table.segmentRows, 64);
+   * assert.deepEqual(await table.read(), values);
+   * ```
+   */
+  get segments(): readonly TensorSegment[] {
+    this.#liveBuffers();
+    return this.#segments;
+  }
+
+  /** The rows of every segment but the last (all rows when there is one segment). */
+  get segmentRows(): number {
+    return this.#plan.segmentRows;
+  }
+
+  /** Copies the elements back to the CPU (an `f16` tensor as float32 values). */
   async read(): Promise<DTypeArrays[D]> {
-    const bytes = await this.#gpu.read(this.buffer, this.byteLength);
-    return new ARRAY_TYPES[this.#dtype](bytes) as DTypeArrays[D];
+    const buffers = this.#liveBuffers();
+    const payload = this.byteLength;
+    const bytes = new Uint8Array(Math.ceil(payload / 4) * 4);
+    // Buffer by buffer: each holds a run of whole rows.
+    let done = 0;
+    for (let i = 0; i < buffers.length && done < bytes.length; i++) {
+      const length = Math.min(this.#plan.bufferSizes[i], bytes.length - done);
+      bytes.set(new Uint8Array(await this.#gpu.read(buffers[i], length)), done);
+      done += length;
+    }
+    if (this.#dtype === "f16") {
+      const values = new Float32Array(this.#size);
+      f16ArrayToF32(new Uint16Array(bytes.buffer, 0, this.#size), values);
+      return values as DTypeArrays[D];
+    }
+    return new ARRAY_TYPES[this.#dtype](bytes.buffer) as DTypeArrays[D];
   }
 
   /** The elements as nested arrays of numbers, one level per dimension (a number for a scalar). */
@@ -271,11 +393,17 @@ export class Tensor<D extends DType = DType> {
       `dtype=${this.#dtype}${this.disposed ? ", disposed" : ""})`;
   }
 
-  /** Frees the GPU buffer. Calling it again does nothing; other uses afterwards throw. */
+  /** Frees the GPU buffers. Calling it again does nothing; other uses afterwards throw. */
   dispose(): void {
-    if (this.#buffer === undefined) return;
-    this.#gpu.releaseBuffer(this.#buffer);
-    this.#buffer = undefined;
+    if (this.#buffers === undefined) return;
+    for (const buffer of this.#buffers) this.#gpu.releaseBuffer(buffer);
+    this.#buffers = undefined;
+    countTensor(this.#gpu, -1);
+  }
+
+  #liveBuffers(): GPUBuffer[] {
+    if (this.#buffers === undefined) throw disposedError("tensor", this);
+    return this.#buffers;
   }
 
   /** Disposes the tensor at the end of a `using` block. */
@@ -294,6 +422,23 @@ export function disposedError(parameter: string, tensor: Tensor): InputError {
 
 function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The segments of a tensor of `shape` and `dtype` on `gpu`: CPU work, checked before allocation. */
+export function planTensorStorage(
+  gpu: GpuDevice,
+  shape: readonly number[],
+  dtype: DType,
+  storage: TensorStorageOptions = {},
+  parameter = "shape",
+  description = `the tensor [${shape.join(", ")}] of ${dtype}`,
+): StoragePlan {
+  const rows = shape.length === 0 ? 1 : shape[0];
+  const rowElements = rows === 0 ? 0 : elementCount(shape) / rows;
+  return planStorage(gpu, rows, rowElements * BYTES_PER_ELEMENT[dtype], {
+    parameter,
+    description,
+  }, storage);
 }
 
 function checkDType(dtype: unknown): asserts dtype is DType {
@@ -335,7 +480,8 @@ function toTypedArray(
   let values: DTypeArrays[DType];
   let shape: readonly number[];
   if (arrayType !== undefined) {
-    if (options.dtype !== undefined && options.dtype !== arrayType) {
+    const halves = options.dtype === "f16" && arrayType === "f32"; // rounded on upload
+    if (options.dtype !== undefined && options.dtype !== arrayType && !halves) {
       throw new InputError(
         "dtype",
         `is ${options.dtype}, but data is a ${(data as object).constructor.name} (${arrayType})`,
@@ -348,7 +494,7 @@ function toTypedArray(
     const flat = typeof data === "number"
       ? { values: [data], shape: [] }
       : flattenNested(data as NestedArray, "data");
-    if (dtype !== "f32") checkIntegers(flat.values, flat.shape, dtype);
+    if (dtype === "i32" || dtype === "u32") checkIntegers(flat.values, flat.shape, dtype);
     values = ARRAY_TYPES[dtype].from(flat.values);
     shape = flat.shape;
   } else {
@@ -369,7 +515,7 @@ function toTypedArray(
     }
     shape = options.shape;
   }
-  return { values, shape, dtype: dtypeOfArray(values)! };
+  return { values, shape, dtype: options.dtype ?? dtypeOfArray(values)! };
 }
 
 const INTEGER_RANGES = { i32: [-(2 ** 31), 2 ** 31 - 1], u32: [0, 2 ** 32 - 1] } as const;

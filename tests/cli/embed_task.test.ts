@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { TorchGenerator } from "../../mod.ts";
 import { assertClose } from "../helpers/assert_close.ts";
 import { bookInputEmbeddings, chapter2Reference } from "../helpers/fixtures.ts";
 import { runTask } from "../helpers/run_task.ts";
@@ -95,6 +96,50 @@ Deno.test("deno task embed", async (t) => {
     assert.deepEqual(Object.keys(out.token_weight.rows), ["0", "1"]);
     assert.deepEqual(out.input_embeddings.shape, [3, 5, 7]);
   });
+
+  for (const dim of [768, 1600]) {
+    await t.step(
+      `--dim ${dim} (GPT-2 ${dim === 768 ? "small" : "XL"}): the seeded stream`,
+      async () => {
+        const { code, stdout, stderr } = await runTask("embed", ["--dim", String(dim), "--json"]);
+        assert.equal(code, 0, stderr);
+        const out = JSON.parse(stdout);
+        const vocab = 50257;
+        assert.deepEqual(out.token_weight.shape, [vocab, dim]);
+        assert.deepEqual(out.first_batch.inputs, book.batch_inputs);
+        // The CPU reference: the same seeded stream, only the rows that are compared.
+        const row = (id: number) =>
+          new TorchGenerator(123).normalRange(vocab * dim, id * dim, (id + 1) * dim);
+        for (const [id, values] of Object.entries(out.token_weight.rows)) {
+          assertClose(values as number[], row(Number(id)), { atol: 1e-5 }, `token row ${id}`);
+        }
+        const generator = new TorchGenerator(123);
+        generator.normalRange(vocab * dim, 0, 0);
+        const positions = generator.normal(4 * dim);
+        const positionSum = positions.reduce((a, b) => a + b, 0);
+        assertClose([out.position_weight.sum], [positionSum], { atol: 1e-5 }, "position sum");
+        const rows = new Map<number, Float32Array>();
+        let sum = 0;
+        book.batch_inputs.flat().forEach((id, i) => {
+          if (!rows.has(id)) rows.set(id, row(id));
+          const embedded = rows.get(id)!.map((v, d) => v + positions[(i % 4) * dim + d]);
+          if (i === 0) assertClose(out.input_embeddings.first_row, embedded, { atol: 1e-5 });
+          sum += embedded.reduce((a, b) => a + b, 0);
+        });
+        assertClose([out.input_embeddings.sum], [sum], { atol: 1e-3 }, "input embeddings sum");
+        // The whole table was read back: its sums are those of 50257·dim standard normals
+        // (E|x| = √(2/π)); at 768 dimensions, exactly the reference's.
+        const count = vocab * dim;
+        assert.ok(Math.abs(out.token_weight.sum) < 6 * Math.sqrt(count), "token sum");
+        assertClose([out.token_weight.abs_sum / count], [Math.sqrt(2 / Math.PI)], { atol: 1e-3 });
+        if (dim === 768) {
+          let tokenSum = 0;
+          for (const value of new TorchGenerator(123).normal(count)) tokenSum += value;
+          assertClose([out.token_weight.sum], [tokenSum], { atol: 1e-6 }, "token sum, exactly");
+        }
+      },
+    );
+  }
 
   await t.step("bad input fails before GPU work: one line, exit code 2", async () => {
     for (

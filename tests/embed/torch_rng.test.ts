@@ -124,3 +124,48 @@ Deno.test("normal rejects bad arguments", () => {
     /out must be a Float32Array, got an array of length 2/,
   );
 });
+
+Deno.test("normalRange: a slice of a fill without the rest, the stream left where it would be", async (t) => {
+  await t.step(
+    "equals normal(count) sliced, for whole blocks, a redrawn tail and short fills",
+    () => {
+      const random = new TorchGenerator(99);
+      for (const count of [0, 1, 7, 15, 16, 17, 24, 31, 32, 33, 100, 1007, 4096]) {
+        const whole = new TorchGenerator(5).normal(count, 0.5, 2);
+        const following = new TorchGenerator(5);
+        following.normal(count, 0.5, 2);
+        const next = following.nextUint32();
+        const ranges = [[0, count], [0, 0], [count, count], [Math.max(0, count - 16), count]];
+        for (let i = 0; i < 12; i++) {
+          const start = random.nextUint32() % (count + 1);
+          ranges.push([start, start + (random.nextUint32() % (count - start + 1))]);
+        }
+        for (const [start, end] of ranges) {
+          const generator = new TorchGenerator(5);
+          const slice = generator.normalRange(count, start, end, 0.5, 2);
+          assert.deepEqual(slice, whole.slice(start, end), `count ${count}, [${start}, ${end})`);
+          assert.equal(generator.nextUint32(), next, `stream after count ${count}`);
+        }
+      }
+    },
+  );
+  await t.step("the book's token-table rows and the position table after it", () => {
+    const generator = new TorchGenerator(reference.gpt2_embeddings_after_seed.seed);
+    const row = generator.normalRange(GPT2_VOCAB * DIM, 367 * DIM, 368 * DIM);
+    assertClose(row, reference.gpt2_embeddings_after_seed.token_weight_rows["367"], { atol: 1e-6 });
+    assertClose(
+      generator.normal(4 * DIM),
+      reference.gpt2_embeddings_after_seed.pos_weight.flat(),
+      { atol: 1e-6 },
+    );
+  });
+  await t.step("bad ranges", () => {
+    const generator = new TorchGenerator(1);
+    assert.throws(
+      () => generator.normalRange(10, 4, 3),
+      (e: unknown) =>
+        e instanceof InputError && e.message === "end must be an integer in [4, 10], got 3",
+    );
+    assert.throws(() => generator.normalRange(10, 11, 11), /start must be an integer in \[0, 10\]/);
+  });
+});

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { gatherPositionalAdd, GpuDevice, GpuError, Tensor } from "../../mod.ts";
-import { dispatchGrid } from "../../src/gpu/kernels/compute_kernel.ts";
+import { gatherPositionalAdd, GpuDevice, GpuError, InputError, Tensor } from "../../mod.ts";
+import { ComputeKernel, dispatchGrid } from "../../src/gpu/kernels/compute_kernel.ts";
 
 Deno.test("the device", async (t) => {
   const gpu = await GpuDevice.shared();
@@ -75,23 +75,50 @@ Deno.test("no adapter: an error that says how to get one", async () => {
   assert.ok(await gpu.requestAdapter());
 });
 
-Deno.test("a dispatch that fails validation raises instead of returning zeros", async () => {
+Deno.test("an output larger than one storage binding is refused before any allocation", async () => {
   const gpu = await GpuDevice.shared();
   const maxBinding = gpu.limits.maxStorageBufferBindingSize;
   const dim = 256;
-  // An output one row larger than one storage binding may be: WebGPU rejects the bind group.
   const rows = Math.floor(maxBinding / (dim * 4)) + 1;
   using table = await Tensor.zeros(gpu, [2, dim]);
   using positions = await Tensor.zeros(gpu, [1, dim]);
-  const before = gpu.liveBuffers;
+  const before = [gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes];
   await assert.rejects(
     gatherPositionalAdd({ data: new Uint32Array(rows), shape: [rows, 1] }, table, positions),
     (e: unknown) =>
-      e instanceof GpuError && e.kind === "validation" &&
-      e.message.startsWith("gather + positional add: GPU validation error: ") &&
-      e.message.includes(String(maxBinding)),
+      e instanceof InputError && e.parameter === "ids" &&
+      e.message.includes(`would make an output [${rows}, 1, ${dim}] of ${rows * dim * 4} bytes`) &&
+      e.message.includes(`(maxStorageBufferBindingSize ${maxBinding})`),
   );
-  assert.equal(gpu.liveBuffers, before, "the output and temporary buffers are released");
+  assert.deepEqual([gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes], before);
+});
+
+Deno.test("a dispatch that fails validation raises instead of returning zeros", async () => {
+  const gpu = await GpuDevice.shared();
+  const kernel = new ComputeKernel(
+    "store",
+    `@group(0) @binding(0) var<uniform> params: vec4u;
+     @group(0) @binding(1) var<storage, read_write> out: array<u32>;
+     @compute @workgroup_size(1) fn main() { out[0] = params.x; }`,
+  );
+  using target = await Tensor.zeros(gpu, [64], "u32");
+  const store = (offset: number) =>
+    kernel.run(gpu, {
+      storage: [[1, { buffer: target.buffer, offset, size: 16 }]],
+      dispatches: [{ uniforms: Uint32Array.of(7, 0, 0, 0), grid: { x: 1, y: 1 } }],
+    });
+  await store(0); // compiles, and makes the reusable uniform buffer
+  assert.equal((await target.read())[0], 7);
+  const before = [gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes];
+  // 4 bytes is no valid offset for a storage binding (the alignment is at least 32).
+  await assert.rejects(
+    store(4),
+    (e: unknown) =>
+      e instanceof GpuError && e.kind === "validation" &&
+      e.message.startsWith("store: GPU validation error: "),
+  );
+  assert.equal((await target.read())[1], 0, "nothing was written");
+  assert.deepEqual([gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes], before);
 });
 
 Deno.test("dispatch grids fold more than 65,535 workgroups into 2D", () => {
@@ -101,4 +128,20 @@ Deno.test("dispatch grids fold more than 65,535 workgroups into 2D", () => {
   assert.deepEqual(grid, { x: 32768, y: 2 });
   assert.ok(grid.x * grid.y * 64 >= 65535 * 64 + 1);
   assert.throws(() => dispatchGrid(65535 * 65535 * 64 + 64, 65535), /more than 65535²/);
+});
+
+Deno.test("kernel layout: rows on a CPU adapter, columns on a GPU, or as requested", async () => {
+  const gpu = await GpuDevice.shared();
+  const info = gpu.adapterInfo;
+  const software = info.isFallbackAdapter === true || /llvmpipe/i.test(info.description);
+  assert.equal(gpu.kernelLayout, software ? "rows" : "columns");
+  const columns = await GpuDevice.request({ kernelLayout: "columns" });
+  assert.equal(columns.kernelLayout, "columns");
+  columns.destroy();
+  await assert.rejects(
+    GpuDevice.request({ kernelLayout: "diagonal" as "rows" }),
+    (e: unknown) =>
+      e instanceof InputError &&
+      e.message === 'kernelLayout must be "columns" or "rows", got "diagonal"',
+  );
 });

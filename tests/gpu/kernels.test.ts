@@ -14,10 +14,15 @@ import {
   positionalAddCpu,
 } from "../../src/embed/cpu_reference.ts";
 import { dispatchGrid, WORKGROUP_SIZE } from "../../src/gpu/kernels/compute_kernel.ts";
-import { gatherKernel } from "../../src/gpu/kernels/gather.ts";
+import { embeddingDispatches, embeddingProgram } from "../../src/gpu/kernels/embedding_program.ts";
 import { assertClose } from "../helpers/assert_close.ts";
 
 const gpu = await GpuDevice.shared();
+// Both kernel layouts on this adapter: its default, and the other one on a second device.
+const devices = [
+  gpu,
+  await GpuDevice.request({ kernelLayout: gpu.kernelLayout === "rows" ? "columns" : "rows" }),
+];
 
 /** Random ids in [0, vocab) that include 0 and vocab − 1. */
 function randomIds(random: TorchGenerator, count: number, vocab: number): Uint32Array {
@@ -35,14 +40,18 @@ interface Case {
 }
 
 /** Runs the three kernels on one shape and compares each with the CPU reference, exactly. */
-async function compareWithCpu({ batch, seq, vocab, dim }: Case, random: TorchGenerator) {
+async function compareWithCpu(
+  gpu: GpuDevice,
+  { batch, seq, vocab, dim }: Case,
+  random: TorchGenerator,
+) {
   const tableValues = random.normal(vocab * dim);
   const positionValues = random.normal((seq + 1) * dim); // one spare row: only seq are used
   const ids = randomIds(random, batch * seq, vocab);
   using table = await Tensor.from(gpu, tableValues, { shape: [vocab, dim] });
   using positions = await Tensor.from(gpu, positionValues, { shape: [seq + 1, dim] });
   const batchIds = { data: ids, shape: [batch, seq] };
-  const label = `B=${batch} T=${seq} V=${vocab} D=${dim}`;
+  const label = `${gpu.kernelLayout}: B=${batch} T=${seq} V=${vocab} D=${dim}`;
 
   const expectedGather = gatherCpu(ids, tableValues, dim);
   using gathered = await gather(batchIds, table);
@@ -61,44 +70,107 @@ async function compareWithCpu({ batch, seq, vocab, dim }: Case, random: TorchGen
   assertClose(expectedFused, expectedAdd, {}, `CPU fused = gather + add ${label}`);
 }
 
-Deno.test("GPU kernels equal the CPU reference", async (t) => {
-  const random = new TorchGenerator(2024);
-  await t.step("dims 1 to 9 and 257 (not multiples of 4), odd batch shapes", async () => {
-    for (const dim of [1, 2, 3, 4, 5, 6, 7, 8, 9, 257]) {
-      await compareWithCpu({ batch: 3, seq: 5, vocab: 11, dim }, random);
-    }
-  });
-  await t.step("random shapes", async () => {
-    for (let i = 0; i < 6; i++) {
-      const shape = {
-        batch: 1 + random.nextUint32() % 9,
-        seq: 1 + random.nextUint32() % 17,
-        vocab: 1 + random.nextUint32() % 500,
-        dim: 1 + random.nextUint32() % 300,
-      };
-      await compareWithCpu(shape, random);
-    }
-  });
-  await t.step("a vocabulary of one id, one token", async () => {
-    await compareWithCpu({ batch: 1, seq: 1, vocab: 1, dim: 3 }, random);
-  });
-  await t.step("over 65,535 × 64 invocations: the 2D dispatch", async () => {
+Deno.test("GPU kernels equal the CPU reference, in both layouts", async (t) => {
+  for (const device of devices) {
+    const random = new TorchGenerator(2024);
+    const compare = (shape: Case) => compareWithCpu(device, shape, random);
+    const layout = device.kernelLayout;
+    await t.step(`${layout}: dims 1 to 9 and 257 (not multiples of 4), odd batches`, async () => {
+      for (const dim of [1, 2, 3, 4, 5, 6, 7, 8, 9, 257]) {
+        await compare({ batch: 3, seq: 5, vocab: 11, dim });
+      }
+    });
+    await t.step(`${layout}: random shapes`, async () => {
+      for (let i = 0; i < 6; i++) {
+        await compare({
+          batch: 1 + random.nextUint32() % 9,
+          seq: 1 + random.nextUint32() % 17,
+          vocab: 1 + random.nextUint32() % 500,
+          dim: 1 + random.nextUint32() % 300,
+        });
+      }
+    });
+    await t.step(`${layout}: a vocabulary of one id, one token`, async () => {
+      await compare({ batch: 1, seq: 1, vocab: 1, dim: 3 });
+    });
+    await t.step(`${layout}: 300,000 ids (over 65,535 groups of 4 across columns)`, async () => {
+      // Gather of 300,000 ids: 75,000 groups of 4 rows across columns (over 65,535).
+      const ids = randomIds(random, 300_000, 1000);
+      const tableValues = random.normal(1000 * 4);
+      using table = await Tensor.from(device, tableValues, { shape: [1000, 4] });
+      using out = await gather(ids, table);
+      assertClose(await out.read(), gatherCpu(ids, tableValues, 4), {}, `${layout}: gather`);
+    });
+  }
+  await t.step("the positional add's 2D dispatch beyond 65,535 × 64 invocations", async () => {
     // B·T·ceil(D/4) = 64 · 1025 · 65 = 4,264,000 > 65,535 · 64 = 4,194,240 work items.
     const shape = { batch: 64, seq: 1025, vocab: 1000, dim: 257 };
     const invocations = shape.batch * shape.seq * Math.ceil(shape.dim / 4);
     const grid = dispatchGrid(invocations, gpu.limits.maxComputeWorkgroupsPerDimension);
     assert.ok(grid.y > 1, `expected a 2D grid, got ${JSON.stringify(grid)}`);
     assert.ok(grid.x * grid.y * WORKGROUP_SIZE >= invocations);
-    await compareWithCpu(shape, random);
+    await compareWithCpu(gpu, shape, new TorchGenerator(5));
   });
 });
 
-Deno.test("kernel pipelines are compiled once per device", async () => {
-  const first = await gatherKernel.pipeline(gpu);
+Deno.test("embedding dispatches cover the grid exactly when split", async (t) => {
+  const small = { limits: { maxComputeWorkgroupsPerDimension: 3 } } as unknown as GpuDevice;
+  const program = (layout: "rows" | "columns", body: "gather" | "fused") => ({
+    kernel: undefined as never,
+    chunks: 5,
+    workgroupSize: 2,
+    rowsPerInvocation: 4,
+    layout,
+    body,
+  });
+  /** Every (position, group) or row the dispatches reach, with each dispatch's own grid. */
+  const covered = (dispatches: ReturnType<typeof embeddingDispatches>, rows: boolean) => {
+    const seen: string[] = [];
+    for (const { uniforms, grid } of dispatches) {
+      const [, , firstT, firstGroup] = uniforms;
+      for (let y = 0; y < grid.y; y++) {
+        for (let z = 0; z < (grid.z ?? 1); z++) {
+          if (rows) {
+            for (let x = 0; x < grid.x * 2; x++) seen.push(`${firstT + x}/${firstGroup + y}`);
+          } else seen.push(`${firstT + y}/${firstGroup + z}`);
+        }
+      }
+    }
+    return seen.sort();
+  };
+  await t.step("across columns: positions × groups", () => {
+    const dispatches = embeddingDispatches(small, program("columns", "fused"), 30, 7);
+    assert.ok(dispatches.every(({ grid }) => grid.x === 3 && grid.y <= 3 && grid.z! <= 3));
+    const expected = [];
+    for (let t = 0; t < 7; t++) for (let g = 0; g < 8; g++) expected.push(`${t}/${g}`);
+    assert.deepEqual(covered(dispatches, false), expected.sort());
+  });
+  await t.step("across rows: positions (2 per workgroup) × groups", () => {
+    const dispatches = embeddingDispatches(small, program("rows", "fused"), 30, 13);
+    assert.ok(dispatches.every(({ grid }) => grid.x <= 3 && grid.y <= 3));
+    const positions = new Set(
+      covered(dispatches, true).filter((c) => Number(c.split("/")[0]) < 13),
+    );
+    assert.equal(positions.size, 13 * 8);
+  });
+  await t.step("gather across rows: rows in runs of 3 workgroups", () => {
+    const dispatches = embeddingDispatches(small, program("rows", "gather"), 20, 1);
+    assert.deepEqual(dispatches.map((d) => [d.uniforms[2], d.grid.x]), [[0, 3], [6, 3], [12, 3], [
+      18,
+      1,
+    ]]);
+  });
+});
+
+Deno.test("kernel pipelines are compiled once per device and table layout", async () => {
   using table = await Tensor.from(gpu, [[1, 2]]);
+  const program = embeddingProgram("gather", table);
+  const first = await program.kernel.pipeline(gpu);
   using out = await gather([0], table);
   assert.deepEqual([...await out.read()], [1, 2]);
-  assert.equal(await gatherKernel.pipeline(gpu), first);
+  using sameLayout = await Tensor.from(gpu, [[3, 4]]);
+  assert.equal(embeddingProgram("gather", sameLayout).kernel, program.kernel);
+  assert.equal(await program.kernel.pipeline(gpu), first);
 });
 
 Deno.test("bad ids and tensors are rejected before dispatch", async (t) => {
@@ -161,7 +233,7 @@ Deno.test("bad ids and tensors are rejected before dispatch", async (t) => {
     await rejects(
       () => gather([0], ids as unknown as Tensor<"f32">),
       "table",
-      "must be an f32 tensor, got i32",
+      "must be an f32 or an f16 tensor, got i32",
     );
     using flat = await Tensor.zeros(gpu, [4]);
     await rejects(

@@ -87,7 +87,7 @@ Deno.test("bad tensor data is rejected before any GPU work", async (t) => {
     );
     await rejects(
       "dtype",
-      'must be one of f32, i32, u32, got "f64"',
+      'must be one of f32, f16, i32, u32, got "f64"',
       () => Tensor.from(gpu, [1], { dtype: "f64" as "f32" }),
     );
     await rejects(
@@ -106,12 +106,14 @@ Deno.test("bad tensor data is rejected before any GPU work", async (t) => {
       () => Tensor.from(gpu, new Float64Array(2) as unknown as Float32Array),
     );
   });
-  await t.step("more bytes than the device's maxBufferSize", async () => {
-    const max = gpu.limits.maxBufferSize;
+  await t.step("more bytes than a kernel can bind, however split", async () => {
+    const bindings = gpu.limits.maxStorageBuffersPerShaderStage - 3;
+    const max = bindings * gpu.limits.maxStorageBufferBindingSize;
     await rejects(
       "shape",
-      `more than this device's maxBufferSize of ${max} bytes`,
-      () => Tensor.zeros(gpu, [Math.floor(max / 4) + 1]),
+      `makes the tensor [${max / 4 + 1}] of f32 ${max + 4} bytes, more than this device can ` +
+        `bind for one tensor: ${bindings} storage bindings`,
+      () => Tensor.zeros(gpu, [max / 4 + 1]),
     );
   });
   assert.equal(gpu.liveBuffers, before);

@@ -1,15 +1,16 @@
-// The host side shared by every compute program: a pipeline compiled once per device, and a
-// checked dispatch of one invocation per work item over a 1D or (beyond 65,535 workgroups) 2D grid.
+// The host side shared by every compute program: a pipeline compiled once per device and source,
+// reusable upload buffers, and checked dispatches.
 import { InputError } from "../../errors.ts";
 import type { GpuDevice } from "../device.ts";
 
-/** Invocations per workgroup; the shaders take it as the `override` constant `WORKGROUP_SIZE`. */
+/** Invocations per workgroup of the 1D programs (positional add). */
 export const WORKGROUP_SIZE = 64;
 
-/** How many workgroups a dispatch launches along x and y. */
+/** How many workgroups a dispatch launches along x, y and z. */
 export interface DispatchGrid {
   x: number;
   y: number;
+  z?: number;
 }
 
 /**
@@ -35,28 +36,62 @@ export function dispatchGrid(
   return { x: Math.ceil(groups / y), y };
 }
 
-/** One dispatch: uniform parameters, storage bindings in binding order after the uniform. */
-export interface KernelRun {
-  /** The shader's `params` uniform (binding 0), as 32-bit words. */
+/** CPU data for a storage binding, uploaded to a reusable buffer before the dispatch. */
+export type UploadData = Uint32Array | Int32Array | Float32Array;
+
+/** What a storage binding holds: a range of a GPU buffer, or CPU data to upload. */
+export type StorageResource = GPUBufferBinding | UploadData;
+
+/** One dispatch: the `params` uniform (binding 0) and the workgroup grid. */
+export interface Dispatch {
+  /** The shader's `params` uniform, as 32-bit words. */
   uniforms: Uint32Array;
-  /**
-   * Storage bindings 1, 2, …: a tensor's buffer, or data uploaded to a temporary buffer that is
-   * released after the dispatch.
-   */
-  storage: readonly (GPUBuffer | Uint32Array | Int32Array | Float32Array)[];
-  /** The number of work items; the shader returns early at and beyond this index. */
-  invocations: number;
+  /** Workgroups along x, y and z. */
+  grid: DispatchGrid;
+}
+
+/** One run of a program: its storage bindings and one or more dispatches over them. */
+export interface KernelRun {
+  /** Storage bindings as `[binding number, resource]`, numbers from 1 (0 is the uniform). */
+  storage: readonly (readonly [number, StorageResource])[];
+  /** The dispatches, recorded in order into one compute pass and submitted together. */
+  dispatches: readonly Dispatch[];
 }
 
 /**
- * A WGSL compute program (entry point `main`, `params` uniform at binding 0, storage from
- * binding 1) with its pipeline cached per device. Variants of a program (other workgroup sizes,
- * other code) are other `ComputeKernel`s.
+ * Upload buffers are reused across runs, one per binding number and usage: a run writes its data
+ * and submits its dispatch in one synchronous step, and the queue runs writes and dispatches in
+ * that order, so the next run's write cannot reach an earlier dispatch.
+ */
+const uploadBuffers = new WeakMap<GpuDevice, Map<string, GPUBuffer>>();
+
+function uploadBuffer(gpu: GpuDevice, key: string, bytes: number, usage: number): GPUBuffer {
+  let buffers = uploadBuffers.get(gpu);
+  if (buffers === undefined) uploadBuffers.set(gpu, buffers = new Map());
+  const current = buffers.get(key);
+  if (current !== undefined && current.size >= bytes) return current;
+  // Submitted work keeps a replaced buffer alive; destroying it only frees it afterwards.
+  if (current !== undefined) gpu.releaseBuffer(current);
+  buffers.delete(key);
+  const buffer = gpu.createBuffer({
+    label: `upload ${key}`,
+    // Powers of two from 256 bytes, so that a few growths cover every size.
+    size: 2 ** Math.ceil(Math.log2(Math.max(bytes, 256))),
+    usage: usage | GPUBufferUsage.COPY_DST,
+  });
+  buffers.set(key, buffer);
+  return buffer;
+}
+
+/**
+ * A WGSL compute program (entry point `main`, `params` uniform at binding 0, storage bindings
+ * from 1) with its pipeline compiled once per device.
  */
 export class ComputeKernel {
   /** Names the program in GPU labels and error messages. */
   readonly label: string;
-  readonly #code: string;
+  /** The WGSL source. */
+  readonly code: string;
   readonly #constants: Record<string, number>;
   readonly #pipelines = new WeakMap<GpuDevice, Promise<GPUComputePipeline>>();
 
@@ -65,13 +100,9 @@ export class ComputeKernel {
    * @param code The WGSL source.
    * @param constants Values of the shader's `override` constants.
    */
-  constructor(
-    label: string,
-    code: string,
-    constants: Record<string, number> = { WORKGROUP_SIZE },
-  ) {
+  constructor(label: string, code: string, constants: Record<string, number> = {}) {
     this.label = label;
-    this.#code = code;
+    this.code = code;
     this.#constants = constants;
   }
 
@@ -84,7 +115,7 @@ export class ComputeKernel {
           label: this.label,
           layout: "auto",
           compute: {
-            module: device.createShaderModule({ label: this.label, code: this.#code }),
+            module: device.createShaderModule({ label: this.label, code: this.code }),
             entryPoint: "main",
             constants: this.#constants,
           },
@@ -96,52 +127,68 @@ export class ComputeKernel {
   }
 
   /**
-   * Dispatches the program once; resolves when the work is submitted (readback waits for it),
-   * and throws a {@linkcode GpuError} when WebGPU rejects any step.
+   * Records the dispatches into one compute pass and submits it; resolves when the work is
+   * submitted (readback waits for it), and throws a {@linkcode GpuError} when WebGPU rejects
+   * any step.
    */
   async run(gpu: GpuDevice, run: KernelRun): Promise<void> {
-    if (run.invocations === 0) return;
+    const dispatches = run.dispatches.filter(({ grid }) => grid.x * grid.y * (grid.z ?? 1) > 0);
+    if (dispatches.length === 0) return;
     const pipeline = await this.pipeline(gpu);
-    const grid = dispatchGrid(run.invocations, gpu.limits.maxComputeWorkgroupsPerDimension);
-    const temporary: GPUBuffer[] = [];
-    try {
-      await gpu.checked(this.label, (device) => {
-        const upload = (
-          data: Uint32Array | Int32Array | Float32Array,
-          usage: number,
-        ): GPUBuffer => {
-          const buffer = gpu.createBuffer({
-            label: `${this.label} input`,
-            // Uniform structs are padded to 16 bytes; storage needs a non-empty binding.
-            size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
-            usage: usage | GPUBufferUsage.COPY_DST,
-          });
-          temporary.push(buffer);
-          gpu.write(buffer, data);
-          return buffer;
-        };
-        const buffers = [
-          upload(run.uniforms, GPUBufferUsage.UNIFORM),
-          ...run.storage.map((entry) =>
-            entry instanceof GPUBuffer ? entry : upload(entry, GPUBufferUsage.STORAGE)
-          ),
-        ];
-        const bindGroup = device.createBindGroup({
-          label: this.label,
-          layout: pipeline.getBindGroupLayout(0),
-          entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-        });
-        const encoder = device.createCommandEncoder({ label: this.label });
-        const pass = encoder.beginComputePass({ label: this.label });
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, bindGroup);
-        pass.dispatchWorkgroups(grid.x, grid.y);
-        pass.end();
-        device.queue.submit([encoder.finish()]);
+    await gpu.checked(this.label, (device) => {
+      const storage = run.storage.map(([binding, resource]): GPUBindGroupEntry => {
+        if (!ArrayBuffer.isView(resource)) return { binding, resource };
+        // A storage binding must not be empty.
+        const bytes = Math.max(4, resource.byteLength);
+        const buffer = uploadBuffer(gpu, `storage ${binding}`, bytes, GPUBufferUsage.STORAGE);
+        if (resource.byteLength > 0) gpu.write(buffer, resource);
+        return { binding, resource: { buffer, offset: 0, size: bytes } };
       });
-    } finally {
-      // Submitted work keeps what it uses alive; destroying now only frees it afterwards.
-      for (const buffer of temporary) gpu.releaseBuffer(buffer);
-    }
+      // One uniform block per dispatch, at offsets the device accepts for a binding.
+      const stride = Math.max(
+        device.limits.minUniformBufferOffsetAlignment,
+        ...dispatches.map(({ uniforms }) => Math.ceil(uniforms.byteLength / 16) * 16),
+      );
+      const uniforms = new Uint32Array((stride / 4) * dispatches.length);
+      dispatches.forEach((dispatch, i) => uniforms.set(dispatch.uniforms, (i * stride) / 4));
+      const uniformBuffer = uploadBuffer(
+        gpu,
+        "uniform",
+        uniforms.byteLength,
+        GPUBufferUsage.UNIFORM,
+      );
+      gpu.write(uniformBuffer, uniforms);
+      const layout = pipeline.getBindGroupLayout(0);
+      const encoder = device.createCommandEncoder({ label: this.label });
+      const pass = encoder.beginComputePass({ label: this.label });
+      pass.setPipeline(pipeline);
+      dispatches.forEach((dispatch, i) => {
+        const uniform: GPUBindGroupEntry = {
+          binding: 0,
+          resource: {
+            buffer: uniformBuffer,
+            offset: i * stride,
+            size: Math.ceil(dispatch.uniforms.byteLength / 16) * 16,
+          },
+        };
+        pass.setBindGroup(
+          0,
+          device.createBindGroup({ label: this.label, layout, entries: [uniform, ...storage] }),
+        );
+        pass.dispatchWorkgroups(dispatch.grid.x, dispatch.grid.y, dispatch.grid.z ?? 1);
+      });
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    });
   }
+}
+
+/** Kernels by source, so that each specialised program is compiled once per device. */
+const kernels = new Map<string, ComputeKernel>();
+
+/** The kernel for `code`, made on first use (its pipeline then compiles once per device). */
+export function kernelFor(label: string, code: string): ComputeKernel {
+  let kernel = kernels.get(code);
+  if (kernel === undefined) kernels.set(code, kernel = new ComputeKernel(label, code));
+  return kernel;
 }

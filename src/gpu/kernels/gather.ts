@@ -1,16 +1,19 @@
-import code from "../../../shaders/gather.wgsl" with { type: "text" };
 import { Tensor } from "../tensor.ts";
-import { ComputeKernel } from "./compute_kernel.ts";
-import { checkFloatTensor } from "./tensor_checks.ts";
+import {
+  checkOutputSize,
+  embeddingDispatches,
+  embeddingProgram,
+  tableBindings,
+  type TableDType,
+} from "./embedding_program.ts";
+import { checkTableTensor } from "./tensor_checks.ts";
 import { checkTokenIds, type EmbeddingIds } from "./token_ids.ts";
-
-/** The gather program (exported for benchmarks and tests). */
-export const gatherKernel: ComputeKernel = new ComputeKernel("gather", code);
 
 /**
  * Token-embedding lookup on the GPU (`nn.Embedding`'s forward): `out[..., :] = table[ids[...], :]`
  * for ids of any shape and a table `[vocab, dim]`, giving `[...ids.shape, dim]`. Ids are checked
- * against the vocabulary before anything is dispatched.
+ * against the vocabulary before anything is dispatched. The table may be `f32` or `f16` (widened
+ * to `f32`), and split into segments (see {@linkcode Tensor.segments}).
  *
  * @example
  * ```ts
@@ -26,22 +29,25 @@ export const gatherKernel: ComputeKernel = new ComputeKernel("gather", code);
  * ```
  *
  * @param ids Token ids in `[0, vocab)`.
- * @param table The embedding table, `f32 [vocab, dim]`.
- * @returns A new tensor `[...ids.shape, dim]`; dispose it when done.
+ * @param table The embedding table, `f32` or `f16` `[vocab, dim]`.
+ * @returns A new `f32` tensor `[...ids.shape, dim]`; dispose it when done.
  */
-export async function gather(ids: EmbeddingIds, table: Tensor<"f32">): Promise<Tensor<"f32">> {
-  checkFloatTensor("table", table, { exactly: 2 });
+export async function gather(
+  ids: EmbeddingIds,
+  table: Tensor<TableDType>,
+): Promise<Tensor<"f32">> {
+  checkTableTensor("table", table);
   const [vocab, dim] = table.shape;
   const checked = checkTokenIds("ids", ids, vocab);
-  const chunks = Math.ceil(dim / 4);
-  const total = checked.data.length * chunks;
   const gpu = table.device;
-  const out = await Tensor.zeros(gpu, [...checked.shape, dim], "f32", "gather output");
+  const shape = [...checked.shape, dim];
+  checkOutputSize(gpu, "ids", shape);
+  const program = embeddingProgram("gather", table);
+  const out = await Tensor.zeros(gpu, shape, "f32", "gather output");
   try {
-    await gatherKernel.run(gpu, {
-      uniforms: Uint32Array.of(total, dim, chunks),
-      storage: [checked.data, table.buffer, out.buffer],
-      invocations: total,
+    await program.kernel.run(gpu, {
+      storage: [[1, { buffer: out.buffer }], [3, checked.data], ...tableBindings(table)],
+      dispatches: embeddingDispatches(gpu, program, checked.data.length, 1),
     });
   } catch (error) {
     out.dispose();

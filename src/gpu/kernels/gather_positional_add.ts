@@ -1,22 +1,27 @@
-import code from "../../../shaders/gather_positional_add.wgsl" with { type: "text" };
 import { InputError } from "../../errors.ts";
 import { Tensor } from "../tensor.ts";
-import { ComputeKernel } from "./compute_kernel.ts";
+import {
+  checkOutputSize,
+  embeddingDispatches,
+  embeddingProgram,
+  tableBindings,
+  type TableDType,
+} from "./embedding_program.ts";
 import { checkPositions } from "./positional_add.ts";
-import { checkFloatTensor, sameDevice } from "./tensor_checks.ts";
+import {
+  checkFloatTensor,
+  checkOneBinding,
+  checkTableTensor,
+  sameDevice,
+} from "./tensor_checks.ts";
 import { checkTokenIds, type EmbeddingIds } from "./token_ids.ts";
-
-/** The fused program (exported for benchmarks and tests). */
-export const gatherPositionalAddKernel: ComputeKernel = new ComputeKernel(
-  "gather + positional add",
-  code,
-);
 
 /**
  * The book's input embeddings in one GPU pass (token lookup fused with the positional add):
  * `out[b, t, :] = table[ids[b, t], :] + positions[t, :]` for ids `[..., seq]`, a token table
- * `[vocab, dim]` and a positional table `[rows >= seq, dim]`. Equal to {@linkcode gather}
- * followed by {@linkcode positionalAdd}, without the intermediate tensor.
+ * `[vocab, dim]` (`f32` or `f16`, in one or more segments) and a positional table
+ * `[rows >= seq, dim]`. Equal to {@linkcode gather} followed by {@linkcode positionalAdd},
+ * without the intermediate tensor.
  *
  * @example
  * ```ts
@@ -31,16 +36,16 @@ export const gatherPositionalAddKernel: ComputeKernel = new ComputeKernel(
  * ```
  *
  * @param ids Token ids in `[0, vocab)`, shape `[..., seq]`.
- * @param table The token table, `f32 [vocab, dim]`.
+ * @param table The token table, `f32` or `f16` `[vocab, dim]`.
  * @param positions The positional table, `f32 [rows >= seq, dim]`.
- * @returns A new tensor `[...ids.shape, dim]`; dispose it when done.
+ * @returns A new `f32` tensor `[...ids.shape, dim]`; dispose it when done.
  */
 export async function gatherPositionalAdd(
   ids: EmbeddingIds,
-  table: Tensor<"f32">,
+  table: Tensor<TableDType>,
   positions: Tensor<"f32">,
 ): Promise<Tensor<"f32">> {
-  checkFloatTensor("table", table, { exactly: 2 });
+  checkTableTensor("table", table);
   checkFloatTensor("positions", positions, { exactly: 2 });
   const gpu = sameDevice({ table, positions });
   const [vocab, dim] = table.shape;
@@ -50,14 +55,20 @@ export async function gatherPositionalAdd(
   }
   const seq = checked.shape[checked.shape.length - 1];
   checkPositions(positions, seq, dim);
-  const chunks = Math.ceil(dim / 4);
-  const total = checked.data.length * chunks;
-  const out = await Tensor.zeros(gpu, [...checked.shape, dim], "f32", "input embeddings");
+  checkOneBinding("positions", positions);
+  const shape = [...checked.shape, dim];
+  checkOutputSize(gpu, "ids", shape);
+  const program = embeddingProgram("fused", table);
+  const out = await Tensor.zeros(gpu, shape, "f32", "input embeddings");
   try {
-    await gatherPositionalAddKernel.run(gpu, {
-      uniforms: Uint32Array.of(total, dim, chunks, seq),
-      storage: [checked.data, table.buffer, positions.buffer, out.buffer],
-      invocations: total,
+    await program.kernel.run(gpu, {
+      storage: [
+        [1, { buffer: out.buffer }],
+        [2, { buffer: positions.buffer }],
+        [3, checked.data],
+        ...tableBindings(table),
+      ],
+      dispatches: embeddingDispatches(gpu, program, seq === 0 ? 0 : checked.data.length / seq, seq),
     });
   } catch (error) {
     out.dispose();

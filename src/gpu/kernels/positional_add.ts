@@ -1,8 +1,9 @@
 import code from "../../../shaders/positional_add.wgsl" with { type: "text" };
 import { InputError } from "../../errors.ts";
 import { Tensor } from "../tensor.ts";
-import { ComputeKernel } from "./compute_kernel.ts";
-import { checkFloatTensor, sameDevice } from "./tensor_checks.ts";
+import { ComputeKernel, dispatchGrid } from "./compute_kernel.ts";
+import { checkOutputSize } from "./embedding_program.ts";
+import { checkFloatTensor, checkOneBinding, sameDevice } from "./tensor_checks.ts";
 
 /** The positional-add program (exported for benchmarks and tests). */
 export const positionalAddKernel: ComputeKernel = new ComputeKernel("positional add", code);
@@ -38,15 +39,20 @@ export async function positionalAdd(
   const gpu = sameDevice({ x, positions });
   const [seq, dim] = x.shape.slice(-2);
   checkPositions(positions, seq, dim);
+  checkOneBinding("x", x);
+  checkOneBinding("positions", positions);
+  checkOutputSize(gpu, "x", x.shape);
   const chunks = Math.ceil(dim / 4);
   const rows = dim === 0 ? 0 : x.size / dim;
   const total = rows * chunks;
+  const grid = dispatchGrid(total, gpu.limits.maxComputeWorkgroupsPerDimension);
   const out = await Tensor.zeros(gpu, x.shape, "f32", "positional add output");
   try {
     await positionalAddKernel.run(gpu, {
-      uniforms: Uint32Array.of(total, dim, chunks, seq),
-      storage: [x.buffer, positions.buffer, out.buffer],
-      invocations: total,
+      storage: [[1, { buffer: x.buffer }], [2, { buffer: positions.buffer }], [3, {
+        buffer: out.buffer,
+      }]],
+      dispatches: [{ uniforms: Uint32Array.of(total, dim, chunks, seq), grid }],
     });
   } catch (error) {
     out.dispose();

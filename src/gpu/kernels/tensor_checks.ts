@@ -2,7 +2,8 @@
 import { InputError } from "../../errors.ts";
 import { describe } from "../../internal/checks.ts";
 import type { GpuDevice } from "../device.ts";
-import { disposedError, Tensor } from "../tensor.ts";
+import { disposedError, type DType, Tensor } from "../tensor.ts";
+import type { TableDType } from "./embedding_program.ts";
 
 /** Throws unless `tensor` is a live `f32` tensor of the given rank (or at least `minRank`). */
 export function checkFloatTensor(
@@ -10,12 +11,46 @@ export function checkFloatTensor(
   tensor: unknown,
   rank: { exactly: number } | { atLeast: number },
 ): asserts tensor is Tensor<"f32"> {
+  checkTensor(parameter, tensor, rank, ["f32"]);
+}
+
+/** Throws unless `table` is a live `[vocab, dim]` token table of `f32` or `f16`. */
+export function checkTableTensor(
+  parameter: string,
+  table: unknown,
+): asserts table is Tensor<TableDType> {
+  checkTensor(parameter, table, { exactly: 2 }, ["f32", "f16"]);
+}
+
+/**
+ * Throws unless `tensor` fits one storage binding (positional tables and the input of the
+ * positional add are bound whole; only token tables and streams are split into segments).
+ */
+export function checkOneBinding(parameter: string, tensor: Tensor): void {
+  if (tensor.segments.length > 1) {
+    throw new InputError(
+      parameter,
+      `is ${tensor.byteLength} bytes, more than one storage binding holds ` +
+        `(maxStorageBufferBindingSize ${tensor.device.limits.maxStorageBufferBindingSize})`,
+    );
+  }
+}
+
+function checkTensor(
+  parameter: string,
+  tensor: unknown,
+  rank: { exactly: number } | { atLeast: number },
+  dtypes: readonly DType[],
+): asserts tensor is Tensor {
   if (!(tensor instanceof Tensor)) {
     throw new InputError(parameter, `must be a Tensor, got ${describe(tensor)}`);
   }
   if (tensor.disposed) throw disposedError(parameter, tensor);
-  if (tensor.dtype !== "f32") {
-    throw new InputError(parameter, `must be an f32 tensor, got ${tensor.dtype}`);
+  if (!dtypes.includes(tensor.dtype)) {
+    throw new InputError(
+      parameter,
+      `must be ${dtypes.map((d) => `an ${d}`).join(" or ")} tensor, got ${tensor.dtype}`,
+    );
   }
   const ok = "exactly" in rank
     ? tensor.shape.length === rank.exactly
