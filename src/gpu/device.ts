@@ -127,7 +127,7 @@ export class GpuDevice {
         }`,
       );
     }
-    return new GpuDevice(device, adapter.info, layout);
+    return new GpuDevice(device, adapter.info, options.kernelLayout);
   }
 
   /**
