@@ -473,12 +473,12 @@ Deno.test("validation catalog: every entry point names the parameter, value and 
     await assertInputError(
       () => GpuDevice.request(options),
       "options",
-      "must be { powerPreference? }, got null",
+      "must be { powerPreference?, kernelLayout? }, got null",
     );
     await assertRejectedBeforeGpu(
       () => InputEmbedding.create(gpu, options as unknown as InputEmbeddingOptions),
       "options",
-      "must be { vocabSize, contextLength, dim, seed }, got null",
+      "must be { vocabSize, contextLength, dim, seed, dtype? }, got null",
     );
     await assertRejectedBeforeGpu(
       () => Tensor.from(gpu, [1], options),
