@@ -3,10 +3,12 @@
  *
  * The input embeddings of one batch (vocabulary 50257, B = 64, T = 256, D = 256 and 512) by
  * every contender, in one process on one device, each checked against the plain TypeScript
- * reference before its time counts: this module's fused kernel, its separate gather and add
- * kernels, its public `gatherPositionalAdd` (ids uploaded per batch), `copyBufferToBuffer` of
- * the same output bytes (the device's bandwidth limit), the plain TypeScript loop, tfjs-webgpu
- * and PyTorch on the CPU (when a `python3` with torch exists). Then single-threaded against
+ * reference before its time counts: this module's fused kernel and its separate gather and add
+ * kernels (ids resident, prepared through their host code), its public `InputEmbedding.forward`
+ * (ids uploaded per batch) and `forwardWindows` over a GPU-resident token stream (window starts
+ * uploaded per batch), `copyBufferToBuffer` of the same output bytes (the device's bandwidth
+ * limit), the plain TypeScript loop, tfjs-webgpu and PyTorch on the CPU (when a `python3` with
+ * torch exists). Then single-threaded against
  * parallel tokenization of a ≥ 20 MB text. Prints a table; `--json` prints one object:
  * `{"machine", "command", "settings", "contenders": {id: {"label", "available", "note",
  * "detail", "results": {"<D>": {"mtok_per_s", "ms_per_batch", "bytes_uploaded_per_batch",
@@ -45,6 +47,7 @@ import {
   fusedKernel,
   fusedPublicApi,
   gatherThenAddKernels,
+  tokenStreamApi,
 } from "./harness/module_contenders.ts";
 import { encodeOnWorkers } from "./harness/parallel_tokenizer.ts";
 import { tfjsWebGpu } from "./harness/tfjs_contender.ts";
@@ -52,11 +55,12 @@ import { torchCpu } from "./harness/torch_contender.ts";
 
 const COMMAND = "deno task bench:compare";
 
-/** Everyone measured, in the table's order. Append new kernel designs and the token stream here. */
+/** Everyone measured, in the table's order. Append new contenders here. */
 const CONTENDERS: readonly Contender[] = [
   fusedKernel,
   gatherThenAddKernels,
   fusedPublicApi,
+  tokenStreamApi,
   bufferCopy,
   cpuLoop,
   tfjsWebGpu,
@@ -71,6 +75,7 @@ const RATIOS: readonly [string, string, string][] = [
   ["fused_vs_gather_add", "fused", "gather_add"],
   ["fused_vs_cpu_loop", "fused", "cpu_loop"],
   ["fused_api_vs_fused", "fused_api", "fused"],
+  ["stream_vs_fused_api", "stream", "fused_api"],
 ];
 
 interface Settings {

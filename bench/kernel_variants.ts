@@ -1,21 +1,17 @@
 // The designs tried for the fused gather + positional add, runnable side by side: the ones kept
 // for the record (bench/kernels/*.wgsl, self-contained) and the default design
-// (src/gpu/kernels/embedding_program.ts) at several rows per invocation. Each variant records its
-// dispatches into a compute pass over the same inputs, so that the benchmark can time many in
-// one submit and the tests can check each against the CPU reference.
+// (src/gpu/kernels/embedding_program.ts, prepared through its host code) at several rows per
+// invocation. Each variant records its dispatches into a compute pass over the same inputs, so
+// that the benchmark can time many in one submit and the tests can check each against the CPU
+// reference.
 import naiveChunk from "./kernels/naive_chunk.wgsl" with { type: "text" };
 import rowLoop from "./kernels/row_loop.wgsl" with { type: "text" };
 import vec4OneD from "./kernels/vec4_1d.wgsl" with { type: "text" };
 import workgroupRow from "./kernels/workgroup_row.wgsl" with { type: "text" };
 import type { GpuDevice, Tensor } from "../mod.ts";
-import { type Dispatch, dispatchGrid } from "../src/gpu/kernels/compute_kernel.ts";
-import {
-  embeddingDispatches,
-  embeddingProgram,
-  type KernelLayout,
-  ROWS_PER_INVOCATION,
-  tableBindings,
-} from "../src/gpu/kernels/embedding_program.ts";
+import { dispatchGrid, kernelFor, type PreparedRun } from "../src/gpu/kernels/compute_kernel.ts";
+import { type KernelLayout, ROWS_PER_INVOCATION } from "../src/gpu/kernels/embedding_program.ts";
+import { gatherPositionalAddCall } from "../src/gpu/kernels/gather_positional_add.ts";
 
 /** What every variant reads and writes: out[b, t, :] = table[ids[b, t], :] + positions[t, :]. */
 export interface VariantInputs {
@@ -27,11 +23,8 @@ export interface VariantInputs {
   seq: number;
 }
 
-/** A variant bound to its inputs, ready to record. */
-export interface PreparedVariant extends Disposable {
-  /** Records the variant's dispatches into `pass`. */
-  record(pass: GPUComputePassEncoder): void;
-}
+/** A variant bound to its inputs, ready to record into a compute pass. */
+export type PreparedVariant = PreparedRun;
 
 /** One design of the fused kernel. */
 export interface KernelVariant {
@@ -46,44 +39,6 @@ export interface KernelVariant {
   prepare(gpu: GpuDevice, inputs: VariantInputs): Promise<PreparedVariant>;
 }
 
-/** Binds `dispatches` (uniform slots in one buffer) and records them with `pipeline`. */
-function prepared(
-  gpu: GpuDevice,
-  pipeline: GPUComputePipeline,
-  storage: GPUBindGroupEntry[],
-  dispatches: readonly Dispatch[],
-): PreparedVariant {
-  const device = gpu.device;
-  const stride = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
-  const uniform = gpu.createBuffer({
-    label: "variant uniforms",
-    size: stride * dispatches.length,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
-  dispatches.forEach((d, i) => gpu.write(uniform, d.uniforms, i * stride));
-  const groups = dispatches.map((_, i) =>
-    device.createBindGroup({
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: uniform, offset: i * stride, size: 16 } },
-        ...storage,
-      ],
-    })
-  );
-  return {
-    record(pass) {
-      pass.setPipeline(pipeline);
-      dispatches.forEach((d, i) => {
-        pass.setBindGroup(0, groups[i]);
-        pass.dispatchWorkgroups(d.grid.x, d.grid.y, d.grid.z ?? 1);
-      });
-    },
-    [Symbol.dispose]() {
-      gpu.releaseBuffer(uniform);
-    },
-  };
-}
-
 /** A self-contained variant: bindings 1 ids, 2 table, 3 positions, 4 out; a 1D (folded) grid. */
 function standalone(
   name: string,
@@ -96,24 +51,18 @@ function standalone(
     name,
     design,
     vec4Only,
-    async prepare(gpu, inputs) {
-      const pipeline = await gpu.checked(
-        `compiling ${name}`,
-        (device) =>
-          device.createComputePipeline({
-            label: name,
-            layout: "auto",
-            compute: { module: device.createShaderModule({ code }), entryPoint: "main" },
-          }),
-      );
+    prepare(gpu, inputs) {
       const { uniforms, invocations } = work(inputs, inputs.table.shape[1]);
       const grid = dispatchGrid(invocations, gpu.limits.maxComputeWorkgroupsPerDimension, 64);
-      return prepared(gpu, pipeline, [
-        { binding: 1, resource: { buffer: inputs.ids.buffer } },
-        { binding: 2, resource: { buffer: inputs.table.buffer } },
-        { binding: 3, resource: { buffer: inputs.positions.buffer } },
-        { binding: 4, resource: { buffer: inputs.out.buffer } },
-      ], [{ uniforms: Uint32Array.from(uniforms), grid }]);
+      return kernelFor(name, code).prepare(gpu, {
+        storage: [
+          [1, { buffer: inputs.ids.buffer }],
+          [2, { buffer: inputs.table.buffer }],
+          [3, { buffer: inputs.positions.buffer }],
+          [4, { buffer: inputs.out.buffer }],
+        ],
+        dispatches: [{ uniforms: Uint32Array.from(uniforms), grid }],
+      });
     },
   };
 }
@@ -136,18 +85,15 @@ function moduleDesign(layout: KernelLayout, rows: number): KernelVariant {
         "reading their ids once; a loop over the vec4 columns",
     vec4Only: false,
     defaultFor,
-    async prepare(gpu, inputs) {
-      const program = embeddingProgram("fused", inputs.table, undefined, {
-        layout,
-        rowsPerInvocation: rows,
-      });
-      const pipeline = await program.kernel.pipeline(gpu);
-      return prepared(gpu, pipeline, [
-        { binding: 1, resource: { buffer: inputs.out.buffer } },
-        { binding: 2, resource: { buffer: inputs.positions.buffer } },
-        { binding: 3, resource: { buffer: inputs.ids.buffer } },
-        ...tableBindings(inputs.table).map(([binding, resource]) => ({ binding, resource })),
-      ], embeddingDispatches(gpu, program, inputs.batch, inputs.seq));
+    prepare(gpu, inputs) {
+      const { kernel, run } = gatherPositionalAddCall(
+        inputs.table,
+        inputs.positions,
+        { buffer: inputs.ids.buffer },
+        inputs.out,
+        { layout, rowsPerInvocation: rows },
+      );
+      return kernel.prepare(gpu, run);
     },
   };
 }

@@ -1,5 +1,5 @@
-// What bench:compare asks of each contender. To add one (a new kernel design, the GPU-resident
-// token stream), implement `Contender` and append it to CONTENDERS in bench/compare.ts.
+// What bench:compare asks of each contender. To add one (e.g. a new kernel design), implement
+// `Contender` and append it to CONTENDERS in bench/compare.ts.
 import type { GpuDevice } from "../../src/gpu/device.ts";
 import type { EmbeddingProblem } from "./embedding_problem.ts";
 import type { Measurement, TimingOptions } from "./measure.ts";
@@ -20,7 +20,10 @@ export interface ContenderRun {
   measurement: Measurement;
   /** One batch's result, compared with the CPU reference before the time counts. */
   output: Float32Array;
-  /** Host → device bytes one batch needs (ids, uniforms); `null` where nothing runs on a device. */
+  /**
+   * Host → device bytes per batch: counted over one call for the per-call contenders; the ids
+   * (4·B·T) for those that keep them resident while timed; `null` where nothing runs on a device.
+   */
   bytesUploadedPerBatch: number | null;
   /** Extra facts for the report (e.g. the PyTorch version and thread count). */
   detail?: string;

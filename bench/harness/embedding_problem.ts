@@ -1,7 +1,10 @@
 // The one problem every contender of bench:compare solves: the book's input embeddings
-// (token table lookup + positional add) of one batch, with its CPU reference answer.
+// (token table lookup + positional add) of one batch, with its CPU reference answer, and its
+// inputs uploaded to the device for the kernel-level contenders.
 import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
 import { TorchGenerator } from "../../src/embed/torch_rng.ts";
+import type { GpuDevice } from "../../src/gpu/device.ts";
+import { Tensor } from "../../src/gpu/tensor.ts";
 import { Prng } from "../../src/internal/prng.ts";
 
 /** Sizes of one batch's embedding. */
@@ -52,4 +55,38 @@ export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): nu
     if (!(difference <= worst)) worst = Number.isNaN(difference) ? Infinity : difference;
   }
   return worst;
+}
+
+/** The problem's inputs on the device, and an output tensor; disposing frees them all. */
+export interface DeviceInputs extends Disposable {
+  ids: Tensor<"u32">;
+  table: Tensor<"f32">;
+  positions: Tensor<"f32">;
+  out: Tensor<"f32">;
+}
+
+/** Uploads the problem's ids, table and positions, and makes a zeroed output `[B, T, D]`. */
+export async function uploadProblem(
+  gpu: GpuDevice,
+  problem: EmbeddingProblem,
+): Promise<DeviceInputs> {
+  const { vocabSize, batchSize, seqLength, dim } = problem;
+  const owned: Tensor[] = [];
+  const keep = <T extends Tensor>(tensor: T): T => {
+    owned.push(tensor);
+    return tensor;
+  };
+  const dispose = () => owned.forEach((tensor) => tensor.dispose());
+  try {
+    return {
+      ids: keep(await Tensor.from(gpu, problem.ids, { shape: [batchSize, seqLength] })),
+      table: keep(await Tensor.from(gpu, problem.table, { shape: [vocabSize, dim] })),
+      positions: keep(await Tensor.from(gpu, problem.positions, { shape: [seqLength, dim] })),
+      out: keep(await Tensor.zeros(gpu, [batchSize, seqLength, dim])),
+      [Symbol.dispose]: dispose,
+    };
+  } catch (error) {
+    dispose();
+    throw error;
+  }
 }

@@ -1,22 +1,28 @@
-// This module's own contenders: the fused kernel, the separate gather and positional-add
-// kernels, the public host function, the plain TypeScript loop, and copyBufferToBuffer of the
-// same output bytes (the device's bandwidth limit for writing the result).
+// This module's own contenders: the fused kernel and the separate gather and positional-add
+// kernels (prepared through their host code, inputs resident), the public `forward` and the
+// GPU-resident token stream's `forwardWindows` as a user calls them per batch, the plain
+// TypeScript loop, and copyBufferToBuffer of the same output bytes (the device's bandwidth limit
+// for writing the result).
 import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
+import { InputEmbedding } from "../../src/embed/input_embedding.ts";
+import { PositionalEmbedding } from "../../src/embed/positional_embedding.ts";
+import { TokenEmbedding } from "../../src/embed/token_embedding.ts";
 import type { GpuDevice } from "../../src/gpu/device.ts";
-import { gatherKernel } from "../../src/gpu/kernels/gather.ts";
-import {
-  gatherPositionalAdd,
-  gatherPositionalAddKernel,
-} from "../../src/gpu/kernels/gather_positional_add.ts";
-import { positionalAddKernel } from "../../src/gpu/kernels/positional_add.ts";
+import { ROWS_PER_INVOCATION } from "../../src/gpu/kernels/embedding_program.ts";
+import { gatherCall } from "../../src/gpu/kernels/gather.ts";
+import { gatherPositionalAddCall } from "../../src/gpu/kernels/gather_positional_add.ts";
+import { positionalAddCall } from "../../src/gpu/kernels/positional_add.ts";
 import { Tensor } from "../../src/gpu/tensor.ts";
+import { TokenStream } from "../../src/gpu/token_stream.ts";
 import type { Contender, ContenderRun, RunContext } from "./contender.ts";
-import type { EmbeddingProblem } from "./embedding_problem.ts";
-import { gpuBatches, prepareDispatch, type RecordBatch } from "./gpu_batches.ts";
-import { fusedRun, gatherRun, positionalAddRun, uploadProblem } from "./kernel_runs.ts";
+import { type EmbeddingProblem, uploadProblem } from "./embedding_problem.ts";
+import { gpuBatches, inPasses, type RecordBatch, uploadedBytes } from "./gpu_batches.ts";
 import { measure } from "./measure.ts";
 
-/** Bytes of one batch's ids, which every device contender must get onto the device. */
+/**
+ * Bytes of one batch's ids: what the contenders that keep them resident for timing would upload
+ * per batch in use.
+ */
 function idBytes(problem: EmbeddingProblem): number {
   return 4 * problem.batchSize * problem.seqLength;
 }
@@ -35,16 +41,62 @@ async function runRecorded(
   return { output, measurement: await measure(runBatches, context.timing) };
 }
 
-/** The fused gather + positional-add kernel, ids already on the device. */
+/**
+ * Calls `batch` (one batch through a public method: its upload, allocation and submit) once for
+ * the output and the bytes it uploads, then measures calls of it.
+ */
+async function runPerCall(
+  gpu: GpuDevice,
+  batch: () => Promise<Tensor<"f32">>,
+  context: RunContext,
+): Promise<ContenderRun> {
+  let output: Float32Array | undefined;
+  const bytes = await uploadedBytes(gpu, async () => {
+    using out = await batch();
+    output = await out.read();
+  });
+  const measurement = await measure(async (count) => {
+    for (let i = 0; i < count; i++) (await batch()).dispose();
+    await gpu.device.queue.onSubmittedWorkDone();
+  }, context.timing);
+  return { measurement, output: output!, bytesUploadedPerBatch: bytes };
+}
+
+/** An `InputEmbedding` holding the problem's tables. */
+async function problemEmbedding(
+  gpu: GpuDevice,
+  problem: EmbeddingProblem,
+): Promise<InputEmbedding> {
+  const { vocabSize, seqLength, dim } = problem;
+  const token = await TokenEmbedding.create(gpu, vocabSize, dim, { weight: problem.table });
+  try {
+    const position = await PositionalEmbedding.create(gpu, seqLength, dim, {
+      weight: problem.positions,
+    });
+    return new InputEmbedding(token, position);
+  } catch (error) {
+    token.dispose();
+    throw error;
+  }
+}
+
+/** The fused gather + positional-add kernel in the device's default layout, ids on the device. */
 export const fusedKernel: Contender = {
   id: "fused",
   label: "fused gather + add kernel (ids resident)",
   async run(problem, context) {
     const { gpu } = context;
     using inputs = await uploadProblem(gpu, problem);
-    using dispatch = await prepareDispatch(gpu, gatherPositionalAddKernel, fusedRun(inputs));
-    const run = await runRecorded(gpu, this.id, dispatch.record, inputs.out, context);
-    return { ...run, bytesUploadedPerBatch: idBytes(problem) };
+    const { ids, table, positions, out } = inputs;
+    const { kernel, run } = gatherPositionalAddCall(table, positions, { buffer: ids.buffer }, out);
+    using prepared = await kernel.prepare(gpu, run);
+    const record = inPasses(this.id, prepared);
+    return {
+      ...await runRecorded(gpu, this.id, record, out, context),
+      bytesUploadedPerBatch: idBytes(problem),
+      detail: `the "${gpu.kernelLayout}" layout (this device's default), ` +
+        `${ROWS_PER_INVOCATION} rows per invocation`,
+    };
   },
 };
 
@@ -55,44 +107,52 @@ export const gatherThenAddKernels: Contender = {
   async run(problem, context) {
     const { gpu } = context;
     using inputs = await uploadProblem(gpu, problem);
-    using tokens = await Tensor.zeros(gpu, inputs.out.shape);
-    using gatherDispatch = await prepareDispatch(gpu, gatherKernel, gatherRun(inputs, tokens));
-    using addDispatch = await prepareDispatch(
-      gpu,
-      positionalAddKernel,
-      positionalAddRun(tokens, inputs.positions, inputs.out),
-    );
-    const record: RecordBatch = (encoder) => {
-      gatherDispatch.record(encoder);
-      addDispatch.record(encoder);
-    };
-    const run = await runRecorded(gpu, this.id, record, inputs.out, context);
+    const { ids, table, positions, out } = inputs;
+    using tokens = await Tensor.zeros(gpu, out.shape);
+    const gather = gatherCall(table, { buffer: ids.buffer }, tokens);
+    const add = positionalAddCall(tokens, positions, out);
+    using gatherRun = await gather.kernel.prepare(gpu, gather.run);
+    using addRun = await add.kernel.prepare(gpu, add.run);
+    const record = inPasses(this.id, gatherRun, addRun);
+    const run = await runRecorded(gpu, this.id, record, out, context);
     return { ...run, bytesUploadedPerBatch: idBytes(problem) };
   },
 };
 
 /**
- * `gatherPositionalAdd(ids, table, positions)` per batch, as a user calls it: the ids are checked
- * and uploaded, an output allocated, and one dispatch submitted per call.
+ * `InputEmbedding.forward(ids)` per batch, as a user calls it: the ids checked and uploaded, an
+ * output allocated, one submit per call.
  */
 export const fusedPublicApi: Contender = {
   id: "fused_api",
-  label: "gatherPositionalAdd() per batch (uploads ids)",
+  label: "InputEmbedding.forward() per batch (uploads ids)",
   async run(problem, context) {
     const { gpu } = context;
-    using inputs = await uploadProblem(gpu, problem);
+    using embedding = await problemEmbedding(gpu, problem);
     const ids = { data: problem.ids, shape: [problem.batchSize, problem.seqLength] };
-    const runBatches = async (count: number) => {
-      for (let i = 0; i < count; i++) {
-        (await gatherPositionalAdd(ids, inputs.table, inputs.positions)).dispose();
-      }
-      await gpu.device.queue.onSubmittedWorkDone();
-    };
-    using out = await gatherPositionalAdd(ids, inputs.table, inputs.positions);
-    const output = await out.read();
-    const measurement = await measure(runBatches, context.timing);
-    // The ids and the kernel's 16-byte uniform block.
-    return { measurement, output, bytesUploadedPerBatch: idBytes(problem) + 16 };
+    return await runPerCall(gpu, () => embedding.forward(ids), context);
+  },
+};
+
+/**
+ * `InputEmbedding.forwardWindows(stream, starts, T)` per batch: the token stream (here the
+ * batch's windows back to back) uploaded once beforehand, each call uploading only the B window
+ * starts.
+ */
+export const tokenStreamApi: Contender = {
+  id: "stream",
+  label: "forwardWindows() per batch (stream resident, uploads starts)",
+  async run(problem, context) {
+    const { gpu } = context;
+    const { batchSize, seqLength } = problem;
+    using embedding = await problemEmbedding(gpu, problem);
+    using stream = await TokenStream.create(gpu, problem.ids);
+    const starts = Uint32Array.from({ length: batchSize }, (_, b) => b * seqLength);
+    return await runPerCall(
+      gpu,
+      () => embedding.forwardWindows(stream, starts, seqLength),
+      context,
+    );
   },
 };
 

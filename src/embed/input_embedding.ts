@@ -1,14 +1,11 @@
 import { InputError } from "../errors.ts";
 import { checkInteger, checkOptions } from "../internal/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
+import { checkOutputSize } from "../gpu/kernels/embedding_program.ts";
 import {
-  checkOutputSize,
-  embeddingDispatches,
-  embeddingProgram,
-  streamBindings,
-  tableBindings,
-} from "../gpu/kernels/embedding_program.ts";
-import { gatherPositionalAdd } from "../gpu/kernels/gather_positional_add.ts";
+  gatherPositionalAdd,
+  gatherPositionalAddCall,
+} from "../gpu/kernels/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { TokenStream } from "../gpu/token_stream.ts";
@@ -197,19 +194,12 @@ export class InputEmbedding<D extends TableDType = "f32"> {
     }
     const shape = [checked.length, seqLength, this.dim];
     checkOutputSize(gpu, "starts", shape);
-    const program = embeddingProgram("fused", table, stream.ids);
     const out = await Tensor.zeros(gpu, shape, "f32", "input embeddings");
     try {
-      await program.kernel.run(gpu, {
-        storage: [
-          [1, { buffer: out.buffer }],
-          [2, { buffer: this.position.weight.buffer }],
-          [3, checked],
-          ...tableBindings(table),
-          ...streamBindings(stream.ids),
-        ],
-        dispatches: embeddingDispatches(gpu, program, checked.length, seqLength),
+      const { kernel, run } = gatherPositionalAddCall(table, this.position.weight, checked, out, {
+        stream: stream.ids,
       });
+      await kernel.run(gpu, run);
     } catch (error) {
       out.dispose();
       throw error;

@@ -5,6 +5,7 @@ const CONTENDERS = [
   "fused",
   "gather_add",
   "fused_api",
+  "stream",
   "copy",
   "cpu_loop",
   "tfjs_webgpu",
@@ -40,7 +41,7 @@ Deno.test("deno task bench:compare --quick", async (t) => {
     const dims: number[] = out.settings.dims;
     assert.equal(out.settings.ratio_dim, dims[0]);
     assert.deepEqual(Object.keys(out.contenders), CONTENDERS);
-    for (const id of ["fused", "gather_add", "fused_api", "copy", "cpu_loop"]) {
+    for (const id of ["fused", "gather_add", "fused_api", "stream", "copy", "cpu_loop"]) {
       assert.equal(out.contenders[id].available, true, `${id}: ${out.contenders[id].note}`);
     }
     for (const [id, contender] of Object.entries<Record<string, unknown>>(out.contenders)) {
@@ -62,6 +63,15 @@ Deno.test("deno task bench:compare --quick", async (t) => {
       out.contenders.fused.results[dims[0]].bytes_uploaded_per_batch,
       4 * tokensPerBatch,
     );
+    // Counted over one call: the ids (or the window starts) and one 16-byte uniform block.
+    assert.equal(
+      out.contenders.fused_api.results[dims[0]].bytes_uploaded_per_batch,
+      4 * tokensPerBatch + 16,
+    );
+    assert.equal(
+      out.contenders.stream.results[dims[0]].bytes_uploaded_per_batch,
+      4 * out.settings.batch_size + 16,
+    );
     assert.equal(out.contenders.copy.results[dims[0]].bytes_uploaded_per_batch, 0);
     assert.equal(out.contenders.cpu_loop.results[dims[0]].bytes_uploaded_per_batch, null);
 
@@ -76,6 +86,11 @@ Deno.test("deno task bench:compare --quick", async (t) => {
     const fused = out.contenders.fused.results[dims[0]].mtok_per_s;
     const copy = out.contenders.copy.results[dims[0]].mtok_per_s;
     assert.equal(out.ratios.fused_vs_copy, fused / copy);
+    assert.equal(
+      out.ratios.stream_vs_fused_api,
+      out.contenders.stream.results[dims[0]].mtok_per_s /
+        out.contenders.fused_api.results[dims[0]].mtok_per_s,
+    );
     assert.ok(out.tokenize.single.mb_per_s > 0);
     assert.ok(out.tokenize.parallel.mb_per_s > 0);
     assert.equal(out.tokenize.parallel.identical_ids, true, "parallel ids equal tiktoken's");

@@ -121,6 +121,45 @@ Deno.test("a dispatch that fails validation raises instead of returning zeros", 
   assert.deepEqual([gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes], before);
 });
 
+Deno.test("a prepared run records many times from buffers of its own, freed on dispose", async () => {
+  const gpu = await GpuDevice.shared();
+  const kernel = new ComputeKernel(
+    "accumulate",
+    `@group(0) @binding(0) var<uniform> params: vec4u;
+     @group(0) @binding(1) var<storage, read> addends: array<u32>;
+     @group(0) @binding(2) var<storage, read_write> out: array<u32>;
+     @compute @workgroup_size(1) fn main(@builtin(global_invocation_id) id: vec3u) {
+       out[params.x + id.x] += addends[id.x];
+     }`,
+  );
+  using out = await Tensor.zeros(gpu, [4], "u32");
+  await out.read(); // makes the reusable readback buffer before counting
+  const before = [gpu.liveBuffers, gpu.liveBytes];
+  // Two dispatches, so that the second reads its uniform block at the device's offset stride.
+  const prepared = await kernel.prepare(gpu, {
+    storage: [[1, Uint32Array.of(1, 10)], [2, { buffer: out.buffer }]],
+    dispatches: [
+      { uniforms: Uint32Array.of(0, 0, 0, 0), grid: { x: 2, y: 1 } },
+      { uniforms: Uint32Array.of(2, 0, 0, 0), grid: { x: 2, y: 1 } },
+      { uniforms: Uint32Array.of(9, 0, 0, 0), grid: { x: 0, y: 1 } }, // empty: skipped
+    ],
+  });
+  assert.equal(gpu.liveBuffers, before[0] + 2, "the addends' buffer and the uniforms'");
+  await gpu.checked("recording three times", (device) => {
+    const encoder = device.createCommandEncoder();
+    for (let i = 0; i < 3; i++) {
+      const pass = encoder.beginComputePass();
+      prepared.record(pass);
+      pass.end();
+    }
+    device.queue.submit([encoder.finish()]);
+  });
+  assert.deepEqual([...await out.read()], [3, 30, 3, 30]);
+  prepared[Symbol.dispose]();
+  prepared[Symbol.dispose](); // twice is harmless
+  assert.deepEqual([gpu.liveBuffers, gpu.liveBytes], before);
+});
+
 Deno.test("dispatch grids fold more than 65,535 workgroups into 2D", () => {
   assert.deepEqual(dispatchGrid(1, 65535), { x: 1, y: 1 });
   assert.deepEqual(dispatchGrid(65535 * 64, 65535), { x: 65535, y: 1 });

@@ -59,6 +59,21 @@ export interface KernelRun {
 }
 
 /**
+ * A program and the run a host function dispatches, built apart from the checks and the
+ * allocation so that benchmarks can prepare exactly what the host function runs.
+ */
+export interface KernelCall {
+  kernel: ComputeKernel;
+  run: KernelRun;
+}
+
+/** A run bound once by {@linkcode ComputeKernel.prepare}; dispose it to free its buffers. */
+export interface PreparedRun extends Disposable {
+  /** Records the run's dispatches into `pass` (any number of times). */
+  record(pass: GPUComputePassEncoder): void;
+}
+
+/**
  * Upload buffers are reused across runs, one per binding number and usage: a run writes its data
  * and submits its dispatch in one synchronous step, and the queue runs writes and dispatches in
  * that order, so the next run's write cannot reach an earlier dispatch.
@@ -132,55 +147,147 @@ export class ComputeKernel {
    * any step.
    */
   async run(gpu: GpuDevice, run: KernelRun): Promise<void> {
-    const dispatches = run.dispatches.filter(({ grid }) => grid.x * grid.y * (grid.z ?? 1) > 0);
+    const dispatches = nonEmpty(run.dispatches);
     if (dispatches.length === 0) return;
     const pipeline = await this.pipeline(gpu);
     await gpu.checked(this.label, (device) => {
-      const storage = run.storage.map(([binding, resource]): GPUBindGroupEntry => {
-        if (!ArrayBuffer.isView(resource)) return { binding, resource };
-        // A storage binding must not be empty.
-        const bytes = Math.max(4, resource.byteLength);
-        const buffer = uploadBuffer(gpu, `storage ${binding}`, bytes, GPUBufferUsage.STORAGE);
-        if (resource.byteLength > 0) gpu.write(buffer, resource);
-        return { binding, resource: { buffer, offset: 0, size: bytes } };
-      });
-      // One uniform block per dispatch, at offsets the device accepts for a binding.
-      const stride = Math.max(
-        device.limits.minUniformBufferOffsetAlignment,
-        ...dispatches.map(({ uniforms }) => Math.ceil(uniforms.byteLength / 16) * 16),
-      );
-      const uniforms = new Uint32Array((stride / 4) * dispatches.length);
-      dispatches.forEach((dispatch, i) => uniforms.set(dispatch.uniforms, (i * stride) / 4));
-      const uniformBuffer = uploadBuffer(
+      const storage = storageEntries(
         gpu,
-        "uniform",
-        uniforms.byteLength,
-        GPUBufferUsage.UNIFORM,
+        run,
+        (binding, bytes) => uploadBuffer(gpu, `storage ${binding}`, bytes, GPUBufferUsage.STORAGE),
       );
-      gpu.write(uniformBuffer, uniforms);
-      const layout = pipeline.getBindGroupLayout(0);
+      const { words, stride } = packUniforms(device, dispatches);
+      const uniforms = uploadBuffer(gpu, "uniform", words.byteLength, GPUBufferUsage.UNIFORM);
+      gpu.write(uniforms, words);
+      const groups = this.#bindGroups(device, pipeline, storage, uniforms, stride, dispatches);
       const encoder = device.createCommandEncoder({ label: this.label });
       const pass = encoder.beginComputePass({ label: this.label });
-      pass.setPipeline(pipeline);
-      dispatches.forEach((dispatch, i) => {
-        const uniform: GPUBindGroupEntry = {
-          binding: 0,
-          resource: {
-            buffer: uniformBuffer,
-            offset: i * stride,
-            size: Math.ceil(dispatch.uniforms.byteLength / 16) * 16,
-          },
-        };
-        pass.setBindGroup(
-          0,
-          device.createBindGroup({ label: this.label, layout, entries: [uniform, ...storage] }),
-        );
-        pass.dispatchWorkgroups(dispatch.grid.x, dispatch.grid.y, dispatch.grid.z ?? 1);
-      });
+      record(pass, pipeline, groups, dispatches);
       pass.end();
       device.queue.submit([encoder.finish()]);
     });
   }
+
+  /**
+   * Binds `run` once, to be recorded many times into the caller's passes (benchmarks time many
+   * batches in one submit this way): its uniforms, and any CPU data among its storage, are
+   * uploaded now into buffers of its own, which nothing else writes.
+   */
+  async prepare(gpu: GpuDevice, run: KernelRun): Promise<PreparedRun> {
+    const dispatches = nonEmpty(run.dispatches);
+    const pipeline = await this.pipeline(gpu);
+    const owned: GPUBuffer[] = [];
+    const release = () => owned.splice(0).forEach((buffer) => gpu.releaseBuffer(buffer));
+    const own = (label: string, size: number, usage: number) => {
+      const buffer = gpu.createBuffer({
+        label: `${this.label} ${label}`,
+        size,
+        usage: usage | GPUBufferUsage.COPY_DST,
+      });
+      owned.push(buffer);
+      return buffer;
+    };
+    try {
+      const groups = await gpu.checked(`preparing ${this.label}`, (device) => {
+        const storage = storageEntries(
+          gpu,
+          run,
+          (binding, bytes) => own(`storage ${binding}`, bytes, GPUBufferUsage.STORAGE),
+        );
+        if (dispatches.length === 0) return [];
+        const { words, stride } = packUniforms(device, dispatches);
+        const uniforms = own("uniforms", words.byteLength, GPUBufferUsage.UNIFORM);
+        gpu.write(uniforms, words);
+        return this.#bindGroups(device, pipeline, storage, uniforms, stride, dispatches);
+      });
+      return {
+        record: (pass) => record(pass, pipeline, groups, dispatches),
+        [Symbol.dispose]: release,
+      };
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  /** One bind group per dispatch: its uniform block, then the storage bindings. */
+  #bindGroups(
+    device: GPUDevice,
+    pipeline: GPUComputePipeline,
+    storage: readonly GPUBindGroupEntry[],
+    uniforms: GPUBuffer,
+    stride: number,
+    dispatches: readonly Dispatch[],
+  ): GPUBindGroup[] {
+    const layout = pipeline.getBindGroupLayout(0);
+    return dispatches.map((dispatch, i) => {
+      const uniform: GPUBindGroupEntry = {
+        binding: 0,
+        resource: { buffer: uniforms, offset: i * stride, size: uniformBlockBytes(dispatch) },
+      };
+      return device.createBindGroup({ label: this.label, layout, entries: [uniform, ...storage] });
+    });
+  }
+}
+
+/** The dispatches that launch any workgroup. */
+function nonEmpty(dispatches: readonly Dispatch[]): Dispatch[] {
+  return dispatches.filter(({ grid }) => grid.x * grid.y * (grid.z ?? 1) > 0);
+}
+
+/**
+ * The run's storage bindings, its CPU data written to the buffer `bufferFor(binding, bytes)`
+ * gives (a storage binding must not be empty, hence at least 4 bytes).
+ */
+function storageEntries(
+  gpu: GpuDevice,
+  run: KernelRun,
+  bufferFor: (binding: number, bytes: number) => GPUBuffer,
+): GPUBindGroupEntry[] {
+  return run.storage.map(([binding, resource]): GPUBindGroupEntry => {
+    if (!ArrayBuffer.isView(resource)) return { binding, resource };
+    const bytes = Math.max(4, resource.byteLength);
+    const buffer = bufferFor(binding, bytes);
+    if (resource.byteLength > 0) gpu.write(buffer, resource);
+    return { binding, resource: { buffer, offset: 0, size: bytes } };
+  });
+}
+
+function uniformBlockBytes(dispatch: Dispatch): number {
+  return Math.ceil(dispatch.uniforms.byteLength / 16) * 16;
+}
+
+/**
+ * Every dispatch's uniform block in one array, at offsets the device accepts for a binding
+ * (`stride` apart); the last block ends the array, so only the bytes bound are uploaded.
+ */
+function packUniforms(
+  device: GPUDevice,
+  dispatches: readonly Dispatch[],
+): { words: Uint32Array; stride: number } {
+  const stride = Math.max(
+    device.limits.minUniformBufferOffsetAlignment,
+    ...dispatches.map(uniformBlockBytes),
+  );
+  const last = dispatches[dispatches.length - 1];
+  const words = new Uint32Array(
+    ((dispatches.length - 1) * stride + uniformBlockBytes(last)) / 4,
+  );
+  dispatches.forEach((dispatch, i) => words.set(dispatch.uniforms, (i * stride) / 4));
+  return { words, stride };
+}
+
+function record(
+  pass: GPUComputePassEncoder,
+  pipeline: GPUComputePipeline,
+  groups: readonly GPUBindGroup[],
+  dispatches: readonly Dispatch[],
+): void {
+  pass.setPipeline(pipeline);
+  dispatches.forEach(({ grid }, i) => {
+    pass.setBindGroup(0, groups[i]);
+    pass.dispatchWorkgroups(grid.x, grid.y, grid.z ?? 1);
+  });
 }
 
 /** Kernels by source, so that each specialised program is compiled once per device. */

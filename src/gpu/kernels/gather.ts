@@ -1,4 +1,5 @@
 import { Tensor } from "../tensor.ts";
+import type { KernelCall, StorageResource } from "./compute_kernel.ts";
 import {
   checkOutputSize,
   embeddingDispatches,
@@ -42,16 +43,33 @@ export async function gather(
   const gpu = table.device;
   const shape = [...checked.shape, dim];
   checkOutputSize(gpu, "ids", shape);
-  const program = embeddingProgram("gather", table);
   const out = await Tensor.zeros(gpu, shape, "f32", "gather output");
   try {
-    await program.kernel.run(gpu, {
-      storage: [[1, { buffer: out.buffer }], [3, checked.data], ...tableBindings(table)],
-      dispatches: embeddingDispatches(gpu, program, checked.data.length, 1),
-    });
+    const { kernel, run } = gatherCall(table, checked.data, out);
+    await kernel.run(gpu, run);
   } catch (error) {
     out.dispose();
     throw error;
   }
   return out;
+}
+
+/**
+ * The gather program's run writing `table[ids]` into `out` `[...ids.shape, dim]`, for ids
+ * already checked: on the CPU (uploaded by the run) or a `u32` buffer on the device.
+ */
+export function gatherCall(
+  table: Tensor<TableDType>,
+  ids: StorageResource,
+  out: Tensor<"f32">,
+): KernelCall {
+  const program = embeddingProgram("gather", table);
+  const rows = out.size / Math.max(1, table.shape[1]);
+  return {
+    kernel: program.kernel,
+    run: {
+      storage: [[1, { buffer: out.buffer }], [3, ids], ...tableBindings(table)],
+      dispatches: embeddingDispatches(table.device, program, rows, 1),
+    },
+  };
 }

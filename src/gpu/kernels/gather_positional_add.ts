@@ -1,9 +1,12 @@
 import { InputError } from "../../errors.ts";
 import { Tensor } from "../tensor.ts";
+import type { KernelCall, StorageResource } from "./compute_kernel.ts";
 import {
   checkOutputSize,
   embeddingDispatches,
   embeddingProgram,
+  type ProgramOptions,
+  streamBindings,
   tableBindings,
   type TableDType,
 } from "./embedding_program.ts";
@@ -58,21 +61,50 @@ export async function gatherPositionalAdd(
   checkOneBinding("positions", positions);
   const shape = [...checked.shape, dim];
   checkOutputSize(gpu, "ids", shape);
-  const program = embeddingProgram("fused", table);
   const out = await Tensor.zeros(gpu, shape, "f32", "input embeddings");
   try {
-    await program.kernel.run(gpu, {
-      storage: [
-        [1, { buffer: out.buffer }],
-        [2, { buffer: positions.buffer }],
-        [3, checked.data],
-        ...tableBindings(table),
-      ],
-      dispatches: embeddingDispatches(gpu, program, seq === 0 ? 0 : checked.data.length / seq, seq),
-    });
+    const { kernel, run } = gatherPositionalAddCall(table, positions, checked.data, out);
+    await kernel.run(gpu, run);
   } catch (error) {
     out.dispose();
     throw error;
   }
   return out;
+}
+
+/** Options of {@linkcode gatherPositionalAddCall}. */
+export interface FusedCallOptions extends ProgramOptions {
+  /** Read the ids from this GPU-resident stream; `ids` are then the windows' starts. */
+  stream?: Tensor<"u32">;
+}
+
+/**
+ * The fused program's run writing `table[ids] + positions` into `out` `[..., seq, dim]`, for
+ * inputs already checked. `ids` (`[..., seq]`, or with `stream` one start per window) are on
+ * the CPU (uploaded by the run) or a `u32` buffer on the device.
+ */
+export function gatherPositionalAddCall(
+  table: Tensor<TableDType>,
+  positions: Tensor<"f32">,
+  ids: StorageResource,
+  out: Tensor<"f32">,
+  options: FusedCallOptions = {},
+): KernelCall {
+  const { stream } = options;
+  const program = embeddingProgram("fused", table, stream, options);
+  const [seq, dim] = out.shape.slice(-2);
+  const rows = seq * dim === 0 ? 0 : out.size / (seq * dim);
+  return {
+    kernel: program.kernel,
+    run: {
+      storage: [
+        [1, { buffer: out.buffer }],
+        [2, { buffer: positions.buffer }],
+        [3, ids],
+        ...tableBindings(table),
+        ...(stream === undefined ? [] : streamBindings(stream)),
+      ],
+      dispatches: embeddingDispatches(table.device, program, rows, seq),
+    },
+  };
 }

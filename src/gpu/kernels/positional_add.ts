@@ -1,12 +1,11 @@
 import code from "../../../shaders/positional_add.wgsl" with { type: "text" };
 import { InputError } from "../../errors.ts";
 import { Tensor } from "../tensor.ts";
-import { ComputeKernel, dispatchGrid } from "./compute_kernel.ts";
+import { ComputeKernel, dispatchGrid, type KernelCall } from "./compute_kernel.ts";
 import { checkOutputSize } from "./embedding_program.ts";
 import { checkFloatTensor, checkOneBinding, sameDevice } from "./tensor_checks.ts";
 
-/** The positional-add program (exported for benchmarks and tests). */
-export const positionalAddKernel: ComputeKernel = new ComputeKernel("positional add", code);
+const positionalAddKernel = new ComputeKernel("positional add", code);
 
 /**
  * Adds absolute positional embeddings on the GPU: `out[b, t, :] = x[b, t, :] + positions[t, :]`
@@ -42,23 +41,39 @@ export async function positionalAdd(
   checkOneBinding("x", x);
   checkOneBinding("positions", positions);
   checkOutputSize(gpu, "x", x.shape);
-  const chunks = Math.ceil(dim / 4);
-  const rows = dim === 0 ? 0 : x.size / dim;
-  const total = rows * chunks;
-  const grid = dispatchGrid(total, gpu.limits.maxComputeWorkgroupsPerDimension);
   const out = await Tensor.zeros(gpu, x.shape, "f32", "positional add output");
   try {
-    await positionalAddKernel.run(gpu, {
-      storage: [[1, { buffer: x.buffer }], [2, { buffer: positions.buffer }], [3, {
-        buffer: out.buffer,
-      }]],
-      dispatches: [{ uniforms: Uint32Array.of(total, dim, chunks, seq), grid }],
-    });
+    const { kernel, run } = positionalAddCall(x, positions, out);
+    await kernel.run(gpu, run);
   } catch (error) {
     out.dispose();
     throw error;
   }
   return out;
+}
+
+/** The positional-add program's run writing `x + positions` into `out`, for checked inputs. */
+export function positionalAddCall(
+  x: Tensor<"f32">,
+  positions: Tensor<"f32">,
+  out: Tensor<"f32">,
+): KernelCall {
+  const [seq, dim] = x.shape.slice(-2);
+  const chunks = Math.ceil(dim / 4);
+  const rows = dim === 0 ? 0 : x.size / dim;
+  const total = rows * chunks;
+  const grid = dispatchGrid(total, x.device.limits.maxComputeWorkgroupsPerDimension);
+  return {
+    kernel: positionalAddKernel,
+    run: {
+      storage: [
+        [1, { buffer: x.buffer }],
+        [2, { buffer: positions.buffer }],
+        [3, { buffer: out.buffer }],
+      ],
+      dispatches: [{ uniforms: Uint32Array.of(total, dim, chunks, seq), grid }],
+    },
+  };
 }
 
 /** Throws unless the positional table has `dim` columns and at least `seq` rows. */
