@@ -19,7 +19,7 @@
  * a progress bar is drawn on stderr when stderr is a terminal. With `--json`:
  * `{"adapter", "num_tokens", "num_windows", "num_batches", "batches_embedded",
  *   "tokens_embedded", "id_bytes_uploaded", "stages": {"tokenize", "window_batch", "tables",
- *   "upload", "embed", "readback"}, "total_ms", "embeddings"}`, each stage `{"ms", "tokens_per_s"}`
+ *   "token_stream", "upload", "embed", "readback"}, "total_ms", "embeddings"}`, each stage `{"ms", "tokens_per_s"}`
  * (`readback` and `embeddings` (`{"sum", "abs_sum"}`) are null without `--readback`).
  *
  * @module
@@ -110,6 +110,7 @@ async function embedAll(
     tokenize: stage(cpu.tokenize, numTokens),
     window_batch: stage(cpu.windows + result.ms.batch, result.tokens),
     tables: stage(tablesMs, null),
+    token_stream: stage(result.ms.stream, numTokens),
     upload: stage(result.ms.upload, result.tokens),
     embed: stage(result.ms.embed, result.tokens),
     readback: output.readback ? stage(result.ms.readback, result.tokens) : null,
@@ -145,7 +146,8 @@ async function embedAll(
     ["tokenize", stages.tokenize, `${numTokens} tokens`],
     ["window + batch", stages.window_batch, `${result.batches} batches`],
     ["tables", stages.tables, `token ${vocabSize} × ${dim}, position ${maxLength} × ${dim}`],
-    ["upload + dispatch", stages.upload, `${result.idBytes} bytes of ids`],
+    ["token stream", stages.token_stream, `${4 * numTokens} bytes, uploaded once`],
+    ["upload + dispatch", stages.upload, `window starts: ${result.idBytes - 4 * numTokens} bytes`],
     ["embed (GPU)", stages.embed, "fused gather + positional add"],
     ["readback", stages.readback, output.readback ? "" : "not run (--readback)"],
   ];

@@ -1,16 +1,21 @@
 // `deno task embed --all`: every batch of an epoch through the fused kernel, with the time of
-// each stage. Batches are embedded one at a time (each waited for), so that every stage's time
-// is its own: making the batch on the CPU, the host call that checks and uploads the ids and
-// submits the kernel, the GPU's work, and (when asked) reading the result back.
+// each stage. The token stream is uploaded once and each batch sends only its window starts
+// (4 bytes per row; the kernel reads the ids on the GPU). Batches are embedded one at a time
+// (each waited for), so that every stage's time is its own: making the batch on the CPU, the host
+// call that uploads the starts and submits the kernel, the GPU's work, and (when asked) reading
+// the result back.
 import type { DataLoader } from "../batches/data_loader.ts";
 import type { InputEmbedding } from "../embed/input_embedding.ts";
+import { TokenStream } from "../gpu/token_stream.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 
 /** Milliseconds spent in each stage of embedding every batch. */
 export interface EmbedAllTimes {
+  /** Uploading the whole token stream once. */
+  stream: number;
   /** Making the batches (windows gathered into `[rows, seqLength]` ids) on the CPU. */
   batch: number;
-  /** `forward()`'s host work: checking and uploading the ids, submitting the kernel. */
+  /** `forwardWindows()`'s host work: checking and uploading the window starts, submitting. */
   upload: number;
   /** Waiting for the GPU to finish each batch. */
   embed: number;
@@ -24,7 +29,10 @@ export interface EmbedAllResult {
   batches: number;
   /** Tokens embedded: the sum over batches of rows × seqLength. */
   tokens: number;
-  /** Host → device bytes of ids (the kernel's 16-byte uniform block per batch not included). */
+  /**
+   * Host → device bytes of ids: the token stream once, then 4 per window start (the kernel's
+   * 16-byte uniform block per batch not included).
+   */
   idBytes: number;
   /** Time per stage, in milliseconds. */
   ms: EmbedAllTimes;
@@ -46,8 +54,14 @@ export async function embedAllBatches(
   embedding: InputEmbedding,
   options: EmbedAllOptions = {},
 ): Promise<EmbedAllResult> {
-  const queue = embedding.token.weight.device.device.queue;
-  const ms: EmbedAllTimes = { batch: 0, upload: 0, embed: 0, readback: 0 };
+  const gpu = embedding.token.weight.device;
+  const queue = gpu.device.queue;
+  const ms: EmbedAllTimes = { stream: 0, batch: 0, upload: 0, embed: 0, readback: 0 };
+  const streamStart = performance.now();
+  using stream = await TokenStream.create(gpu, loader.dataset.ids);
+  await queue.onSubmittedWorkDone();
+  ms.stream = performance.now() - streamStart;
+  let idBytes = 4 * stream.length;
   const sums = options.readback ? { sum: 0, absSum: 0 } : undefined;
   let batches = 0;
   let tokens = 0;
@@ -58,8 +72,9 @@ export async function embedAllBatches(
     const t1 = performance.now();
     ms.batch += t1 - t0;
     if (next.done) break;
-    const { inputs, rows, seqLength } = next.value;
-    using out = await embedding.forward({ data: inputs, shape: [rows, seqLength] });
+    const { starts, rows, seqLength } = next.value;
+    using out = await embedding.forwardWindows(stream, starts.subarray(0, rows), seqLength);
+    idBytes += 4 * rows;
     const t2 = performance.now();
     await queue.onSubmittedWorkDone();
     const t3 = performance.now();
@@ -77,7 +92,7 @@ export async function embedAllBatches(
     tokens += rows * seqLength;
     options.onBatch?.(batches);
   }
-  return { batches, tokens, idBytes: 4 * tokens, ms, sums };
+  return { batches, tokens, idBytes, ms, sums };
 }
 
 /** A tokenizer that adds the time each `encode` takes to `timer.ms`. */

@@ -8,7 +8,15 @@ import { assertClose } from "../helpers/assert_close.ts";
 import { chapter2Reference, verdictText } from "../helpers/fixtures.ts";
 import { runTask } from "../helpers/run_task.ts";
 
-const STAGES = ["tokenize", "window_batch", "tables", "upload", "embed", "readback"];
+const STAGES = [
+  "tokenize",
+  "window_batch",
+  "tables",
+  "token_stream",
+  "upload",
+  "embed",
+  "readback",
+];
 
 /** Float64 sums of every batch's input embeddings, computed on the CPU as the task's GPU path. */
 async function cpuSums(
@@ -51,7 +59,8 @@ Deno.test("deno task embed --all", async (t) => {
     assert.equal(out.num_batches, book.num_batches);
     assert.equal(out.batches_embedded, book.num_batches);
     assert.equal(out.tokens_embedded, book.num_batches * 8 * 4);
-    assert.equal(out.id_bytes_uploaded, 4 * out.tokens_embedded);
+    // the token stream once, then 4 bytes per window start (T = 4 tokens per window)
+    assert.equal(out.id_bytes_uploaded, 4 * out.num_tokens + out.tokens_embedded);
     assert.deepEqual(Object.keys(out.stages), STAGES);
     for (const name of STAGES.filter((s) => s !== "readback")) {
       const { ms, tokens_per_s } = out.stages[name];
@@ -111,6 +120,7 @@ Deno.test("deno task embed --all", async (t) => {
         "tokenize",
         "window + batch",
         "tables",
+        "token stream",
         "upload + dispatch",
         "embed (GPU)",
         "readback",
