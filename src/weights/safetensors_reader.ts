@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkBoolean, checkInteger, describe } from "../internal/checks.ts";
 import { decodeUtf8 } from "../tokenize/read_text.ts";
 import {
   bf16ArrayToF32,
@@ -64,6 +64,13 @@ export interface RowChunkOptions<F extends TensorReadFormat> extends TensorReadO
    * result format, at least one.
    */
   rowsPerChunk?: number;
+  /**
+   * Reuse one array for every chunk: each chunk's `data` is then a view of it (starting at its
+   * byte 0) that the next chunk overwrites, so use it before asking for the next. Streaming a
+   * table then allocates once, instead of leaving a new array per chunk for the garbage
+   * collector (which may let tens of MiB of them pile up). Default: `false`.
+   */
+  reuse?: boolean;
 }
 
 /** A run of consecutive rows of a tensor, from {@linkcode SafetensorsFile.rowChunks}. */
@@ -72,7 +79,7 @@ export interface TensorRowChunk<F extends TensorReadFormat> {
   readonly start: number;
   /** The number of rows. */
   readonly count: number;
-  /** Their values, row after row, in a new array. */
+  /** Their values, row after row, in a new array (a reused one with `reuse: true`). */
   readonly data: TensorReadResults[F];
 }
 
@@ -137,7 +144,8 @@ export interface SafetensorsFile extends Disposable {
    * here, before any iteration.
    *
    * @param name The tensor's name.
-   * @param options `as` (as for {@linkcode SafetensorsFile.readTensor}) and `rowsPerChunk`.
+   * @param options `as` (as for {@linkcode SafetensorsFile.readTensor}), `rowsPerChunk` and
+   *   `reuse`.
    */
   rowChunks<F extends TensorReadFormat = "f32">(
     name: string,
@@ -518,15 +526,9 @@ class OpenSafetensorsFile implements SafetensorsFile {
     }
     const tensor = this.#byName.get(name);
     if (tensor !== undefined) return tensor;
-    const names = [...this.#byName.keys()].sort();
-    const listed = names.slice(0, LISTED_NAMES).map((n) => JSON.stringify(n)).join(", ");
-    const more = names.length > LISTED_NAMES ? `, and ${names.length - LISTED_NAMES} more` : "";
     throw new InputError(
       this.path,
-      `has no tensor ${JSON.stringify(name)}; ` +
-        (names.length === 0
-          ? "it has no tensors"
-          : `its ${names.length} tensors: ${listed}${more}`),
+      `has no tensor ${JSON.stringify(name)}; ${listTensorNames(this.tensors)}`,
     );
   }
 
@@ -573,18 +575,28 @@ class OpenSafetensorsFile implements SafetensorsFile {
     const rowsPerChunk = options.rowsPerChunk ??
       Math.max(1, Math.floor(IO_CHUNK_BYTES / Math.max(1, rowBytes)));
     checkInteger("rowsPerChunk", rowsPerChunk, 1);
-    return this.#chunks(name, rows, rowsPerChunk, format);
+    checkBoolean("reuse", options.reuse);
+    return this.#chunks(tensor, rows, rowLength, rowsPerChunk, format, options.reuse === true);
   }
 
   async *#chunks<F extends TensorReadFormat>(
-    name: string,
+    tensor: SafetensorsTensorInfo,
     rows: number,
+    rowLength: number,
     rowsPerChunk: number,
     format: F,
+    reuse: boolean,
   ): AsyncIterableIterator<TensorRowChunk<F>> {
+    let buffers: ReadBuffers<F> | undefined;
     for (let start = 0; start < rows; start += rowsPerChunk) {
       const count = Math.min(rowsPerChunk, rows - start);
-      yield { start, count, data: await this.readRows(name, start, count, { as: format }) };
+      if (reuse) {
+        buffers ??= readBuffers(tensor, Math.min(rowsPerChunk, rows) * rowLength, format);
+      }
+      const data = await this.#reader.exclusive(() =>
+        this.#readElements(tensor, start * rowLength, count * rowLength, format, buffers)
+      );
+      yield { start, count, data };
     }
   }
 
@@ -633,26 +645,29 @@ class OpenSafetensorsFile implements SafetensorsFile {
     return { rows, rowLength };
   }
 
+  /**
+   * Reads `count` elements from element `first` on, into `buffers` (views of their start) when
+   * given, else into a new array (and a new conversion buffer).
+   */
   async #readElements<F extends TensorReadFormat>(
     tensor: SafetensorsTensorInfo,
     first: number,
     count: number,
     format: F,
+    buffers: ReadBuffers<F> = readBuffers(tensor, count, format),
   ): Promise<TensorReadResults[F]> {
     const bits = SAFETENSORS_DTYPE_BITS[tensor.dtype];
     const position = tensor.byteOffset + first * bits / 8;
     const byteLength = count * bits / 8;
-    if (format === "raw" || (format === "f32" ? "F32" : "F16") === tensor.dtype) {
-      const result = format === "raw"
-        ? new Uint8Array(byteLength)
-        : format === "f32"
-        ? new Float32Array(count)
-        : new Uint16Array(count);
-      await this.#reader.read(position, new Uint8Array(result.buffer));
-      return result as TensorReadResults[F];
+    const result = buffers.result.subarray(
+      0,
+      format === "raw" ? byteLength : count,
+    ) as TensorReadResults[F];
+    const scratch = buffers.scratch;
+    if (scratch === undefined) {
+      await this.#reader.read(position, new Uint8Array(result.buffer, 0, result.byteLength));
+      return result;
     }
-    const result = format === "f32" ? new Float32Array(count) : new Uint16Array(count);
-    const scratch = new Uint8Array(Math.min(byteLength, IO_CHUNK_BYTES));
     const elementBytes = bits / 8;
     for (let done = 0; done < byteLength; done += scratch.length) {
       const bytes = scratch.subarray(0, Math.min(scratch.length, byteLength - done));
@@ -665,14 +680,57 @@ class OpenSafetensorsFile implements SafetensorsFile {
         if (tensor.dtype === "F16") f16ArrayToF32(source, target);
         else bf16ArrayToF32(source, target);
       } else if (tensor.dtype === "F32") {
-        f32ArrayToF16(new Float32Array(bytes.buffer, 0, length), result.subarray(from));
+        f32ArrayToF16(
+          new Float32Array(bytes.buffer, 0, length),
+          result.subarray(from) as Uint16Array,
+        );
       } else {
         const source = new Uint16Array(bytes.buffer, 0, length);
-        for (let i = 0; i < length; i++) result[from + i] = f32ToF16Bits(bf16BitsToF32(source[i]));
+        const target = result as Uint16Array;
+        for (let i = 0; i < length; i++) target[from + i] = f32ToF16Bits(bf16BitsToF32(source[i]));
       }
     }
     return result as TensorReadResults[F];
   }
+}
+
+/**
+ * "its 3 tensors: "a", "b", "c"" (sorted, the first 20), or "it has no tensors": what a message
+ * about a missing tensor says a file has.
+ */
+export function listTensorNames(tensors: readonly SafetensorsTensorInfo[]): string {
+  const names = tensors.map((tensor) => tensor.name).sort();
+  if (names.length === 0) return "it has no tensors";
+  const listed = names.slice(0, LISTED_NAMES).map((n) => JSON.stringify(n)).join(", ");
+  const more = names.length > LISTED_NAMES ? `, and ${names.length - LISTED_NAMES} more` : "";
+  return `its ${names.length} tensors: ${listed}${more}`;
+}
+
+/** Where a read puts its values: the result array, and the buffer values are converted through. */
+interface ReadBuffers<F extends TensorReadFormat> {
+  /** At least as many elements (bytes for `"raw"`) as the read; it starts at byte 0 of its buffer. */
+  result: TensorReadResults[F];
+  /** Present when the stored dtype is not the format's: up to 8 MiB of stored bytes at a time. */
+  scratch?: Uint8Array;
+}
+
+/** Buffers for reads of up to `count` elements of `tensor` in `format`. */
+function readBuffers<F extends TensorReadFormat>(
+  tensor: SafetensorsTensorInfo,
+  count: number,
+  format: F,
+): ReadBuffers<F> {
+  const byteLength = count * SAFETENSORS_DTYPE_BITS[tensor.dtype] / 8;
+  const result = format === "raw"
+    ? new Uint8Array(byteLength)
+    : format === "f32"
+    ? new Float32Array(count)
+    : new Uint16Array(count);
+  const converted = format !== "raw" && (format === "f32" ? "F32" : "F16") !== tensor.dtype;
+  return {
+    result: result as TensorReadResults[F],
+    scratch: converted ? new Uint8Array(Math.min(byteLength, IO_CHUNK_BYTES)) : undefined,
+  };
 }
 
 function checkRowArgument(

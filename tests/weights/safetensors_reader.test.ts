@@ -95,6 +95,40 @@ Deno.test("reading the reference implementation's file", async (t) => {
     assert.deepEqual([...halves[0].data], reference.f16_bits);
   });
 
+  await t.step("row chunks into one reused array", async () => {
+    for (
+      const [name, as, expected] of [
+        ["f16", "f32", reference.f16], // converted through the scratch buffer
+        ["f32", "f32", reference.f32], // read straight into the array
+        ["bf16", "f32", reference.bf16],
+      ] as const
+    ) {
+      const buffers = new Set<ArrayBufferLike>();
+      const values: number[] = [];
+      const spans: number[][] = [];
+      for await (const chunk of file.rowChunks(name, { as, rowsPerChunk: 3, reuse: true })) {
+        buffers.add(chunk.data.buffer);
+        assert.equal(chunk.data.byteOffset, 0);
+        assert.equal(chunk.data.length, chunk.count * 5);
+        spans.push([chunk.start, chunk.count]);
+        values.push(...chunk.data); // copied before the next chunk overwrites it
+      }
+      assert.equal(buffers.size, 1, `${name}: one array for every chunk`);
+      assert.deepEqual(spans, [[0, 3], [3, 1]]);
+      assertSameFloats(values, expected);
+    }
+    const halves: number[] = [];
+    for await (const chunk of file.rowChunks("f16", { as: "f16", rowsPerChunk: 2, reuse: true })) {
+      halves.push(...chunk.data);
+    }
+    assert.deepEqual(halves, reference.f16_bits);
+    assert.throws(
+      // @ts-expect-error: not a boolean
+      () => file.rowChunks("f32", { reuse: 1 }),
+      /reuse must be true or false, got 1/,
+    );
+  });
+
   await t.step("concurrent reads of one file each get their own bytes", async () => {
     const [a, b, c, d] = await Promise.all([
       file.readTensor("f16"),
