@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkOptions, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import { flattenNested, indexPath, type NestedArray } from "../internal/nested_array.ts";
 import { f16ArrayToF32, f32ArrayToF16 } from "../weights/float16.ts";
 import { checkGpuDevice, countTensor, type GpuDevice } from "./device.ts";
@@ -236,12 +236,9 @@ export class Tensor<D extends DType = DType> {
   ): Promise<Tensor<D>> {
     const plan = planTensorStorage(gpu, shape, dtype, storage);
     // f16 values go up as their bits, two to a word (the last word padded with a zero half).
-    let words: Float32Array | Int32Array | Uint32Array | undefined = values;
-    if (dtype === "f16" && values !== undefined) {
-      const halves = new Uint16Array(values.length + (values.length % 2));
-      f32ArrayToF16(values as Float32Array, halves);
-      words = new Uint32Array(halves.buffer);
-    }
+    const words = dtype === "f16" && values !== undefined
+      ? halfWords(values as Float32Array)
+      : values;
     const buffers: GPUBuffer[] = [];
     try {
       await gpu.checked(`creating ${label}`, () => {
@@ -364,6 +361,154 @@ export class Tensor<D extends DType = DType> {
     return new ARRAY_TYPES[this.#dtype](bytes.buffer) as DTypeArrays[D];
   }
 
+  /**
+   * Writes rows `[firstRow, firstRow + n)` of the first dimension, `n` being `data.length` over
+   * the elements of a row, wherever they lie: across segments and buffers (see
+   * {@linkcode Tensor.segments}). With {@linkcode Tensor.zeros}, this fills a table piece by
+   * piece, so that a table larger than memory can be streamed in (as
+   * {@linkcode TokenEmbedding.fromSafetensors} does from a file).
+   *
+   * `data` is the tensor's own typed array (`Float32Array` for `f32`, `Int32Array` for `i32`,
+   * `Uint32Array` for `u32`); an `f16` tensor takes a `Float32Array` (rounded to the nearest
+   * half) or a `Uint16Array` of half-precision bits (written as they are). Since `f16` values are
+   * stored two to a 32-bit word, an `f16` write must start on an even element, and end on one
+   * unless it ends the tensor. The values are copied before the call returns (into WebGPU's
+   * staging memory, which is released once the GPU has copied them).
+   *
+   * @example Fill a table split over three segments, in chunks that straddle them
+   * ```ts
+   * import { GpuDevice, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using table = await Tensor.zeros(gpu, [150, 4], "f32", "table", { maxBindingBytes: 1024 });
+   * const values = Float32Array.from({ length: 150 * 4 }, (_, i) => i);
+   * for (let row = 0; row < 150; row += 40) {
+   *   await table.writeRows(row, values.subarray(row * 4, Math.min(150, row + 40) * 4));
+   * }
+   * assert.equal(table.segments.length, 3);
+   * assert.deepEqual(await table.read(), values);
+   * assert.deepEqual([...await table.readRows(63, 2)], [252, 253, 254, 255, 256, 257, 258, 259]);
+   * ```
+   *
+   * @param firstRow The first row to write, in `[0, rows]`.
+   * @param data Whole rows of values, in row-major order.
+   */
+  async writeRows(
+    firstRow: number,
+    data: DTypeArrays[D] | (D extends "f16" ? Uint16Array : never),
+  ): Promise<void> {
+    this.#liveBuffers();
+    const dtype = this.#dtype;
+    const expected = dtype === "f16"
+      ? "a Float32Array or a Uint16Array of half bits"
+      : `a ${ARRAY_TYPES[dtype].name}`;
+    const matches = data instanceof ARRAY_TYPES[dtype] ||
+      (dtype === "f16" && data instanceof Uint16Array);
+    if (!matches) {
+      throw new InputError("data", `must be ${expected} for ${this}, got ${describe(data)}`);
+    }
+    const rowElements = this.#rowElements();
+    if (rowElements === 0 ? data.length !== 0 : data.length % rowElements !== 0) {
+      throw new InputError(
+        "data",
+        `must hold whole rows of ${rowElements} elements for ${this}, got ${data.length} elements`,
+      );
+    }
+    const count = rowElements === 0 ? 0 : data.length / rowElements;
+    this.#checkRows(firstRow, count, "data");
+    if (count === 0) return;
+    let words: Float32Array | Int32Array | Uint32Array;
+    if (dtype === "f16") {
+      const first = firstRow * rowElements;
+      const end = first + data.length;
+      if (first % 2 !== 0 || (end % 2 !== 0 && end !== this.#size)) {
+        throw new InputError(
+          "firstRow",
+          `writes elements [${first}, ${end}) of the f16 tensor ${this}, but f16 values are ` +
+            "stored two to a 32-bit word: a write must start on an even element and end on one " +
+            "unless it ends the tensor",
+        );
+      }
+      words = halfWords(data as Float32Array | Uint16Array);
+    } else {
+      words = data as Float32Array | Int32Array | Uint32Array;
+    }
+    await this.#gpu.checked(`writing rows of ${this.#label}`, (device) => {
+      for (const run of this.#runs(firstRow, count)) {
+        const start = run.dataByte / 4;
+        const end = Math.min(words.length, start + Math.ceil(run.byteLength / 4));
+        this.#gpu.write(run.segment.buffer, words.subarray(start, end), run.bufferByte);
+      }
+      // wgpu stages each write in new memory and releases it only after the next submission:
+      // an empty one flushes this call's, so that a loop of writes holds one chunk at a time.
+      device.queue.submit([]);
+    });
+  }
+
+  /**
+   * Copies rows `[firstRow, firstRow + rowCount)` of the first dimension back to the CPU (an
+   * `f16` tensor's as float32 values): a few rows of a large table without reading all of it.
+   *
+   * @param firstRow The first row, in `[0, rows]`.
+   * @param rowCount How many rows, in `[0, rows − firstRow]`.
+   */
+  async readRows(firstRow: number, rowCount: number): Promise<DTypeArrays[D]> {
+    this.#liveBuffers();
+    checkInteger("rowCount", rowCount, 0);
+    this.#checkRows(firstRow, rowCount, "rowCount");
+    const elements = rowCount * this.#rowElements();
+    const bytes = new Uint8Array(Math.ceil(elements * BYTES_PER_ELEMENT[this.#dtype] / 4) * 4);
+    for (const run of this.#runs(firstRow, rowCount)) {
+      // Reads start and end on 4-byte boundaries: an f16 run may start mid-word.
+      const start = Math.floor(run.bufferByte / 4) * 4;
+      const end = Math.ceil((run.bufferByte + run.byteLength) / 4) * 4;
+      const words = new Uint8Array(await this.#gpu.read(run.segment.buffer, end - start, start));
+      const skip = run.bufferByte - start;
+      bytes.set(words.subarray(skip, skip + run.byteLength), run.dataByte);
+    }
+    if (this.#dtype === "f16") {
+      const values = new Float32Array(elements);
+      f16ArrayToF32(new Uint16Array(bytes.buffer, 0, elements), values);
+      return values as DTypeArrays[D];
+    }
+    return new ARRAY_TYPES[this.#dtype](bytes.buffer) as DTypeArrays[D];
+  }
+
+  /** Elements per row of the first dimension (the whole scalar for shape `[]`). */
+  #rowElements(): number {
+    return this.#shape.length === 0 ? 1 : this.#shape.slice(1).reduce((a, b) => a * b, 1);
+  }
+
+  /** Checks that rows `[firstRow, firstRow + count)` (`count` given by `parameter`) exist. */
+  #checkRows(firstRow: unknown, count: number, parameter: string): asserts firstRow is number {
+    const rows = this.#plan.rows;
+    checkInteger("firstRow", firstRow, 0, rows);
+    if (firstRow + count > rows) {
+      throw new InputError(
+        parameter,
+        `reaches row ${firstRow + count - 1} (${count} rows from row ${firstRow}), past the ` +
+          `last row of ${this} (${rows} rows)`,
+      );
+    }
+  }
+
+  /** The pieces of rows `[firstRow, firstRow + rowCount)` in each segment they touch. */
+  *#runs(firstRow: number, rowCount: number): Generator<RowRun> {
+    const rowBytes = this.#plan.rowBytes;
+    for (const segment of this.#segments) {
+      const first = Math.max(firstRow, segment.firstRow);
+      const end = Math.min(firstRow + rowCount, segment.firstRow + segment.rows);
+      if (first >= end) continue;
+      yield {
+        segment,
+        bufferByte: segment.offset + (first - segment.firstRow) * rowBytes,
+        dataByte: (first - firstRow) * rowBytes,
+        byteLength: (end - first) * rowBytes,
+      };
+    }
+  }
+
   /** The elements as nested arrays of numbers, one level per dimension (a number for a scalar). */
   async toArray(): Promise<NestedArray | number> {
     const values = await this.read();
@@ -410,6 +555,32 @@ export class Tensor<D extends DType = DType> {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** Part of a row range that lies in one segment. */
+interface RowRun {
+  segment: TensorSegment;
+  /** Where the part starts in the segment's buffer. */
+  bufferByte: number;
+  /** Where it starts in the range's own bytes. */
+  dataByte: number;
+  /** Its bytes (for f16, possibly 2 mod 4). */
+  byteLength: number;
+}
+
+/**
+ * Half-precision values as 32-bit words, two to a word (the last padded with a zero half):
+ * `Float32Array` values rounded, `Uint16Array` bits as they are (copied only when their buffer
+ * offset or length does not allow a word view).
+ */
+function halfWords(data: Float32Array | Uint16Array): Uint32Array {
+  if (data instanceof Uint16Array && data.byteOffset % 4 === 0 && data.length % 2 === 0) {
+    return new Uint32Array(data.buffer, data.byteOffset, data.length / 2);
+  }
+  const halves = new Uint16Array(data.length + (data.length % 2));
+  if (data instanceof Uint16Array) halves.set(data);
+  else f32ArrayToF16(data, halves);
+  return new Uint32Array(halves.buffer);
 }
 
 /** The error for a disposed tensor passed as `parameter`. */
