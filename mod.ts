@@ -156,3 +156,8 @@ export type { TableDType, TokenEmbeddingOptions } from "./src/embed/token_embedd
 // kernels: the GPU-resident token stream (InputEmbedding.forwardWindows), kernel layouts
 export { TokenStream, type TokenStreamOptions } from "./src/gpu/token_stream.ts";
 export type { KernelLayout } from "./src/gpu/device.ts";
+// Pretrained embeddings (issue 9): GPT-2's wte / wpe from safetensors files, streamed to the GPU.
+export type { SafetensorsSource } from "./src/embed/safetensors_tables.ts";
+export type { TokenEmbeddingFileOptions } from "./src/embed/token_embedding.ts";
+export type { PositionalEmbeddingFileOptions } from "./src/embed/positional_embedding.ts";
+export type { InputEmbeddingFileOptions } from "./src/embed/input_embedding.ts";

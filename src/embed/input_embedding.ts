@@ -17,6 +17,15 @@ import {
   type TokenEmbeddingOptions,
 } from "./token_embedding.ts";
 import { TorchGenerator } from "./torch_rng.ts";
+import {
+  checkSameDim,
+  checkTokenTableSize,
+  checkVocabulary,
+  chunkRows,
+  findTable,
+  type SafetensorsSource,
+  withSafetensors,
+} from "./safetensors_tables.ts";
 
 /**
  * Sizes and seed of {@linkcode InputEmbedding.create}, and the token table's element type and
@@ -32,6 +41,25 @@ export interface InputEmbeddingOptions<D extends TableDType = TableDType>
   dim: number;
   /** `torch.manual_seed(seed)` before both tables (123 in the book). */
   seed: number;
+}
+
+/**
+ * Options of {@linkcode InputEmbedding.fromSafetensors}: the tables' names, the expected
+ * vocabulary size, and the token table's element type and storage limits.
+ */
+export interface InputEmbeddingFileOptions<D extends TableDType = TableDType>
+  extends TokenEmbeddingOptions<D> {
+  /**
+   * The tokenizer's vocabulary size (`tokenizer.vocabSize`): the token table must have this many
+   * rows. Default: not checked.
+   */
+  vocabSize?: number;
+  /** The token table's name. Default: `"wte.weight"` or `"transformer.wte.weight"`. */
+  tokenTensor?: string;
+  /** The position table's name. Default: `"wpe.weight"` or `"transformer.wpe.weight"`. */
+  positionTensor?: string;
+  /** Rows read and uploaded at a time. Default: 8 MiB of float32 rows. */
+  rowsPerChunk?: number;
 }
 
 /**
@@ -120,6 +148,104 @@ export class InputEmbedding<D extends TableDType = "f32"> {
       token.dispose();
       throw error;
     }
+  }
+
+  /**
+   * Loads pretrained token and position tables from one safetensors file, as
+   * `GPT2Model.from_pretrained("gpt2")`'s `wte` and `wpe`: `wte.weight` and `wpe.weight`, with or
+   * without the `transformer.` prefix (or the tensors named by `tokenTensor` and
+   * `positionTensor`). The vocabulary size, context length and dimension come from their shapes.
+   * Both tables are checked before any GPU work (see {@linkcode TokenEmbedding.fromSafetensors}:
+   * missing or ambiguous tables, shapes that are not 2-D, dtypes other than `F32`, `F16` and
+   * `BF16`, a token table of another vocabulary than `vocabSize`, tables of different
+   * dimensions, sizes beyond the device's), then streamed into GPU memory in row chunks: loading
+   * holds the two tables on the device plus about two chunks (8 MiB each by default), never the
+   * file. Needs read permission for the file.
+   *
+   * @example GPT-2 small from Hugging Face's `model.safetensors` (a 548 MB download)
+   * ```ts ignore
+   * import { BpeTokenizer, GpuDevice, InputEmbedding } from "./mod.ts";
+   *
+   * using tokenizer = new BpeTokenizer("gpt2");
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await InputEmbedding.fromSafetensors(gpu, "model.safetensors", {
+   *   vocabSize: tokenizer.vocabSize, // 50257: refuses the weights of another vocabulary
+   * });
+   * embedding.token.weight.shape; // [50257, 768]
+   * embedding.position.weight.shape; // [1024, 768]
+   * using x = await embedding.forward([Array.from(tokenizer.encode("Hello, world"))]);
+   * ```
+   *
+   * @example A small file written first, then embedded
+   * ```ts
+   * import { GpuDevice, InputEmbedding, writeSafetensors } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await Deno.mkdir(".tmp", { recursive: true });
+   * const dir = await Deno.makeTempDir({ dir: ".tmp" });
+   * const path = `${dir}/model.safetensors`;
+   * await writeSafetensors(path, {
+   *   "wte.weight": { dtype: "F32", shape: [4, 2], data: new Float32Array([0, 0, 1, 1, 2, 2, 3, 3]) },
+   *   "wpe.weight": { dtype: "F32", shape: [2, 2], data: new Float32Array([0.5, 0.5, 0.25, 0.25]) },
+   * });
+   *
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await InputEmbedding.fromSafetensors(gpu, path, { vocabSize: 4 });
+   * using out = await embedding.forward([[3, 1]]); // token rows plus positions 0 and 1
+   * assert.deepEqual(await out.toArray(), [[[3.5, 3.5], [1.25, 1.25]]]);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @param gpu The device to hold both tables.
+   * @param source The file: a path, a `file:` URL, or an open {@linkcode SafetensorsFile}
+   *   (left open).
+   * @param options The tables' names, the expected vocabulary size, the token table's element
+   *   type and storage limits, and rows per chunk.
+   * @returns The embedding; dispose it when done.
+   */
+  static async fromSafetensors<D extends TableDType = "f32">(
+    gpu: GpuDevice,
+    source: SafetensorsSource,
+    options: InputEmbeddingFileOptions<D> = {},
+  ): Promise<InputEmbedding<D>> {
+    checkGpuDevice("gpu", gpu);
+    checkOptions(
+      options,
+      "{ vocabSize?, tokenTensor?, positionTensor?, dtype?, rowsPerChunk?, maxBindingBytes?, " +
+        "maxBufferBytes? }",
+    );
+    return await withSafetensors(source, async (file) => {
+      const token = findTable(file, "token", options.tokenTensor, "tokenTensor");
+      const position = findTable(file, "position", options.positionTensor, "positionTensor");
+      checkSameDim(file, token, position);
+      checkVocabulary(file, token, options.vocabSize);
+      const dtype = (options.dtype ?? "f32") as D;
+      checkTableOptions(token.shape[0], token.shape[1], dtype);
+      chunkRows(token, dtype, options.rowsPerChunk); // checked here, before any GPU work
+      const storage = {
+        maxBindingBytes: options.maxBindingBytes,
+        maxBufferBytes: options.maxBufferBytes,
+      };
+      checkTokenTableSize(gpu, file, token, dtype, storage);
+      checkPositionTableSize(gpu, position.shape[0], position.shape[1]);
+      const rowsPerChunk = options.rowsPerChunk;
+      const tokenLayer = await TokenEmbedding.fromSafetensors<D>(gpu, file, {
+        tensor: token.name,
+        dtype,
+        rowsPerChunk,
+        ...storage,
+      });
+      try {
+        const positionLayer = await PositionalEmbedding.fromSafetensors(gpu, file, {
+          tensor: position.name,
+          rowsPerChunk,
+        });
+        return new InputEmbedding<D>(tokenLayer, positionLayer);
+      } catch (error) {
+        tokenLayer.dispose();
+        throw error;
+      }
+    });
   }
 
   /** The embedding dimension. */

@@ -1,10 +1,28 @@
 import { InputError } from "../errors.ts";
-import { checkInteger } from "../internal/checks.ts";
+import { checkInteger, checkOptions } from "../internal/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/gather.ts";
 import { positionalAdd } from "../gpu/kernels/positional_add.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import {
+  chunkRows,
+  findTable,
+  type SafetensorsSource,
+  streamTable,
+  withSafetensors,
+} from "./safetensors_tables.ts";
+
+/** Options of {@linkcode PositionalEmbedding.fromSafetensors}. */
+export interface PositionalEmbeddingFileOptions {
+  /**
+   * The table's name in the file. Default: `"wpe.weight"` or `"transformer.wpe.weight"` (GPT-2
+   * files spell it either way), whichever the file has.
+   */
+  tensor?: string;
+  /** Rows read and uploaded at a time. Default: 8 MiB of float32 rows. */
+  rowsPerChunk?: number;
+}
 
 /**
  * An absolute positional embedding, as the book's `torch.nn.Embedding(contextLength, dim)`
@@ -59,6 +77,63 @@ export class PositionalEmbedding {
       label: "positional embedding weight",
     });
     return new PositionalEmbedding(weight);
+  }
+
+  /**
+   * Loads a pretrained position table from a safetensors file: GPT-2's `wpe.weight` (also
+   * spelled `transformer.wpe.weight`) by default, or the tensor named by `tensor`. The context
+   * length and dimension are the table's shape (`[1024, 768]` for GPT-2 small); `F32`, `F16` and
+   * `BF16` values become `f32`. The file is checked first (as
+   * {@linkcode TokenEmbedding.fromSafetensors} does), then the table is streamed to the GPU in
+   * row chunks. Needs read permission for the file.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, PositionalEmbedding, writeSafetensors } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await Deno.mkdir(".tmp", { recursive: true });
+   * const dir = await Deno.makeTempDir({ dir: ".tmp" });
+   * const path = `${dir}/model.safetensors`;
+   * const wpe = new Float32Array([0, 0, 1, 1, 2, 2]); // 3 positions × 2 dimensions
+   * await writeSafetensors(path, { "wpe.weight": { dtype: "BF16", shape: [3, 2], data: wpe } });
+   *
+   * const gpu = await GpuDevice.shared();
+   * using positions = await PositionalEmbedding.fromSafetensors(gpu, path);
+   * assert.deepEqual([positions.contextLength, positions.dim], [3, 2]);
+   * using first = await positions.forward(2);
+   * assert.deepEqual(await first.toArray(), [[0, 0], [1, 1]]);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @param gpu The device to hold the table.
+   * @param source The file: a path, a `file:` URL, or an open {@linkcode SafetensorsFile}
+   *   (left open).
+   * @param options The tensor's name and rows per chunk.
+   * @returns The embedding; dispose it when done.
+   */
+  static async fromSafetensors(
+    gpu: GpuDevice,
+    source: SafetensorsSource,
+    options: PositionalEmbeddingFileOptions = {},
+  ): Promise<PositionalEmbedding> {
+    checkGpuDevice("gpu", gpu);
+    checkOptions(options, "{ tensor?, rowsPerChunk? }");
+    return await withSafetensors(source, async (file) => {
+      const table = findTable(file, "position", options.tensor, "tensor");
+      const [contextLength, dim] = table.shape;
+      checkPositionTableSize(gpu, contextLength, dim);
+      const rowsPerChunk = chunkRows(table, "f32", options.rowsPerChunk);
+      const weight = await streamTable(
+        gpu,
+        file,
+        table,
+        "f32",
+        "positional embedding weight",
+        rowsPerChunk,
+      );
+      return new PositionalEmbedding(weight);
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/embedding_program.ts";
 import { gather } from "../gpu/kernels/gather.ts";
@@ -7,6 +7,15 @@ import type { EmbeddingIds } from "../gpu/kernels/token_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import {
+  checkTokenTableSize,
+  checkVocabulary,
+  chunkRows,
+  findTable,
+  type SafetensorsSource,
+  streamTable,
+  withSafetensors,
+} from "./safetensors_tables.ts";
 
 export type { TableDType };
 
@@ -18,6 +27,26 @@ export interface TokenEmbeddingOptions<D extends TableDType = TableDType>
    * (relative error at most 2⁻¹¹); lookups still return `f32`.
    */
   dtype?: D;
+}
+
+/** Options of {@linkcode TokenEmbedding.fromSafetensors}. */
+export interface TokenEmbeddingFileOptions<D extends TableDType = TableDType>
+  extends TokenEmbeddingOptions<D> {
+  /**
+   * The table's name in the file. Default: `"wte.weight"` or `"transformer.wte.weight"` (GPT-2
+   * files spell it either way), whichever the file has.
+   */
+  tensor?: string;
+  /**
+   * The tokenizer's vocabulary size (`tokenizer.vocabSize`): the table must have this many rows.
+   * Default: not checked.
+   */
+  vocabSize?: number;
+  /**
+   * Rows read and uploaded at a time (rounded up to an even number for an `f16` table of odd
+   * dimension). Default: 8 MiB of float32 rows.
+   */
+  rowsPerChunk?: number;
 }
 
 const TABLE_DTYPES: readonly TableDType[] = ["f32", "f16"];
@@ -110,6 +139,87 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
       ? await Tensor.from(gpu, values, { ...tensorOptions, dtype: "f16" })
       : await Tensor.from(gpu, values, tensorOptions);
     return new TokenEmbedding(weight as Tensor<D>);
+  }
+
+  /**
+   * Loads a pretrained token table from a safetensors file: GPT-2's `wte.weight` (also spelled
+   * `transformer.wte.weight`) by default, or the tensor named by `tensor`. The vocabulary size
+   * and dimension are the table's shape; with `vocabSize`, a table of another vocabulary is an
+   * error. The file's `F32`, `F16` or `BF16` values become an `f32` table (exactly), or with
+   * `dtype: "f16"` a half-precision one (`F16` values copied as stored, others rounded).
+   *
+   * Everything is checked before any GPU work: a missing table (the message lists the file's
+   * tensors), two spellings at once, a table that is not 2-D or not of those dtypes, a
+   * vocabulary mismatch, a table larger than the device can bind. Then the table is streamed
+   * into GPU memory `rowsPerChunk` rows at a time (8 MiB by default) through one reused array,
+   * so that loading holds the table on the device plus about two chunks, never the whole file.
+   *
+   * Needs read permission for the file.
+   *
+   * @example A table written to a file, loaded and looked up
+   * ```ts
+   * import { GpuDevice, TokenEmbedding, writeSafetensors } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * await Deno.mkdir(".tmp", { recursive: true });
+   * const dir = await Deno.makeTempDir({ dir: ".tmp" });
+   * const path = `${dir}/model.safetensors`;
+   * const wte = new Float32Array([0, 0.5, 1, 1.5, 2, 2.5]); // 3 tokens × 2 dimensions
+   * await writeSafetensors(path, {
+   *   "transformer.wte.weight": { dtype: "F16", shape: [3, 2], data: wte },
+   * });
+   *
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await TokenEmbedding.fromSafetensors(gpu, path, { vocabSize: 3 });
+   * assert.deepEqual([embedding.vocabSize, embedding.dim], [3, 2]);
+   * using rows = await embedding.forward([2, 0]);
+   * assert.deepEqual([...await rows.read()], [2, 2.5, 0, 0.5]);
+   * await assert.rejects(
+   *   TokenEmbedding.fromSafetensors(gpu, path, { vocabSize: 50257 }),
+   *   /vocabSize is 50257, but the token embedding table "transformer.wte.weight" \[3, 2\]/,
+   * );
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   *
+   * @param gpu The device to hold the table.
+   * @param source The file: a path, a `file:` URL, or an open {@linkcode SafetensorsFile}
+   *   (left open).
+   * @param options The tensor's name, the expected vocabulary size, the element type, rows per
+   *   chunk and storage limits.
+   * @returns The embedding; dispose it when done.
+   */
+  static async fromSafetensors<D extends TableDType = "f32">(
+    gpu: GpuDevice,
+    source: SafetensorsSource,
+    options: TokenEmbeddingFileOptions<D> = {},
+  ): Promise<TokenEmbedding<D>> {
+    checkGpuDevice("gpu", gpu);
+    checkOptions(
+      options,
+      "{ tensor?, vocabSize?, dtype?, rowsPerChunk?, maxBindingBytes?, maxBufferBytes? }",
+    );
+    return await withSafetensors(source, async (file) => {
+      const table = findTable(file, "token", options.tensor, "tensor");
+      checkVocabulary(file, table, options.vocabSize);
+      const dtype = (options.dtype ?? "f32") as D;
+      checkTableOptions(table.shape[0], table.shape[1], dtype);
+      const rowsPerChunk = chunkRows(table, dtype, options.rowsPerChunk);
+      const storage = {
+        maxBindingBytes: options.maxBindingBytes,
+        maxBufferBytes: options.maxBufferBytes,
+      };
+      checkTokenTableSize(gpu, file, table, dtype, storage);
+      const weight = await streamTable(
+        gpu,
+        file,
+        table,
+        dtype,
+        "token embedding weight",
+        rowsPerChunk,
+        storage,
+      );
+      return new TokenEmbedding(weight);
+    });
   }
 
   /**
