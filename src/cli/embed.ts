@@ -1,7 +1,7 @@
 /**
  * `deno task embed [FILE|-] [--encoding gpt2 | --model NAME | --tokenizer regex|char]
- * [--batch-size 8] [--max-length 4] [--stride 4] [--dim 256] [--seed 123] [--no-drop-last]
- * [--all [--readback]] [--json]`
+ * [--batch-size 8] [--max-length 4] [--stride 4] [--dim 256] [--seed 123 | --weights FILE]
+ * [--no-drop-last] [--all [--readback]] [--json]`
  *
  * The main job, the book's section 2.8: tokenizes a text (the sample text without FILE), windows
  * and batches it, creates the token table (vocabulary × dim) and then the position table
@@ -13,6 +13,14 @@
  *   "position_weight": {"shape", "sum"}, "input_embeddings": {"shape", "sum", "first_row"}}`
  * (sums in float64; `rows` holds the token-table rows of ids 0, 1, 40, 367, 2885 and 50256 that
  * are below the vocabulary size).
+ *
+ * `--weights FILE` takes both tables from a safetensors file instead (GPT-2's `model.safetensors`:
+ * `wte.weight` and `wpe.weight`, with or without the `transformer.` prefix): the dimension and
+ * the context length are the file's, its vocabulary must be the tokenizer's, and `--max-length`
+ * must not exceed its context length. `--dim` and `--seed` describe seeded tables, so they are an
+ * error with it. The tables are streamed to the GPU in row chunks; `--json` adds
+ * `"weights": {"path", "token_tensor", "position_tensor", "dtype"}` and reads the token table
+ * back in chunks for its sums.
  *
  * `--all` embeds every batch instead (the results are discarded; `--readback` reads each back
  * and reports float64 sums of all values) and prints the time and throughput of each stage;
@@ -26,12 +34,20 @@
  */
 import { InputError } from "../errors.ts";
 import { InputEmbedding } from "../embed/input_embedding.ts";
+import { checkSameDim, findTable } from "../embed/safetensors_tables.ts";
 import type { DataLoader } from "../batches/data_loader.ts";
 import { checkSeed } from "../internal/prng.ts";
 import { checkInteger } from "../internal/checks.ts";
 import { GpuDevice } from "../gpu/device.ts";
 import { formatTensor } from "../gpu/format_tensor.ts";
-import { parseArgs, readTextArgument, runCli } from "./cli.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { formatShape } from "../weights/safetensors_format.ts";
+import {
+  openSafetensors,
+  type SafetensorsFile,
+  type SafetensorsTensorInfo,
+} from "../weights/safetensors_reader.ts";
+import { parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
 import {
   asOptionError,
   buildLoader,
@@ -62,6 +78,62 @@ function sums(values: Float32Array): { sum: number; absSum: number } {
   return { sum, absSum };
 }
 
+/** Tables are read back for `--json` in pieces of this size, so that none is held whole. */
+const READBACK_BYTES = 4 * 1024 * 1024;
+
+/** Float64 sum and absolute sum of a table, read back a few rows at a time. */
+async function tableSums(table: Tensor<"f32">): Promise<{ sum: number; absSum: number }> {
+  const [rows, dim] = table.shape;
+  const rowsPerRead = Math.max(1, Math.floor(READBACK_BYTES / (dim * 4)));
+  const total = { sum: 0, absSum: 0 };
+  for (let start = 0; start < rows; start += rowsPerRead) {
+    const part = sums(await table.readRows(start, Math.min(rowsPerRead, rows - start)));
+    total.sum += part.sum;
+    total.absSum += part.absSum;
+  }
+  return total;
+}
+
+/** The tables of a `--weights` file, found and checked before any other work; closes the file. */
+interface Weights extends Disposable {
+  file: SafetensorsFile;
+  token: SafetensorsTensorInfo;
+  position: SafetensorsTensorInfo;
+}
+
+/**
+ * Opens the `--weights` file and finds its tables; the file's problems are reported as
+ * `--weights` problems, and a path the task may not read says where it may.
+ */
+async function openWeights(path: string): Promise<Weights> {
+  let file: SafetensorsFile | undefined;
+  try {
+    file = await openSafetensors(userPath(path));
+    const token = findTable(file, "token", undefined, "tokenTensor");
+    const position = findTable(file, "position", undefined, "positionTensor");
+    checkSameDim(file, token, position);
+    return { file, token, position, [Symbol.dispose]: () => file?.close() };
+  } catch (error) {
+    file?.close();
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      throw new InputError(
+        "--weights",
+        `cannot read ${userPath(path)}: the task may read files only under the directory it is ` +
+          "run from; run it from a folder that holds the file",
+      );
+    }
+    if (error instanceof InputError && error.parameter === userPath(path)) {
+      throw new InputError("--weights", error.message);
+    }
+    throw error;
+  }
+}
+
+/** `"wte.weight" F32 [50257, 768]`. */
+function describeTable(table: SafetensorsTensorInfo): string {
+  return `${JSON.stringify(table.name)} ${table.dtype} ${formatShape(table.shape)}`;
+}
+
 function torchSize(shape: readonly number[]): string {
   return `torch.Size([${shape.join(", ")}])`;
 }
@@ -76,20 +148,18 @@ interface CpuTimes {
 async function embedAll(
   loader: DataLoader,
   tokenizerName: string,
-  settings: { vocabSize: number; maxLength: number; stride: number; dim: number; seed: number },
+  settings: { maxLength: number; stride: number },
+  createEmbedding: (gpu: GpuDevice) => Promise<InputEmbedding>,
   cpu: CpuTimes,
   output: { json: boolean; readback: boolean; start: number },
 ): Promise<void> {
-  const { vocabSize, maxLength, stride, dim, seed } = settings;
+  const { maxLength, stride } = settings;
   const gpu = await GpuDevice.shared();
   const tablesStart = performance.now();
-  using embedding = await InputEmbedding.create(gpu, {
-    vocabSize,
-    contextLength: maxLength,
-    dim,
-    seed,
-  }).catch(asOptionError);
+  using embedding = await createEmbedding(gpu);
   const tablesMs = performance.now() - tablesStart;
+  const [vocabSize, dim] = embedding.token.weight.shape;
+  const contextLength = embedding.position.contextLength;
   const progress = new ProgressBar("embedding", loader.numBatches, "batches");
   let result: EmbedAllResult;
   try {
@@ -145,7 +215,7 @@ async function embedAll(
   const rows: [string, { ms: number; tokens_per_s: number | null } | null, string][] = [
     ["tokenize", stages.tokenize, `${numTokens} tokens`],
     ["window + batch", stages.window_batch, `${result.batches} batches`],
-    ["tables", stages.tables, `token ${vocabSize} × ${dim}, position ${maxLength} × ${dim}`],
+    ["tables", stages.tables, `token ${vocabSize} × ${dim}, position ${contextLength} × ${dim}`],
     ["token stream", stages.token_stream, `${4 * numTokens} bytes, uploaded once`],
     ["upload + dispatch", stages.upload, `window starts: ${result.idBytes - 4 * numTokens} bytes`],
     ["embed (GPU)", stages.embed, "fused gather + positional add"],
@@ -172,6 +242,7 @@ async function main(): Promise<void> {
     ...LOADER_OPTIONS,
     dim: { type: "integer", help: "the embedding dimension" },
     seed: { type: "integer", help: "torch.manual_seed before both tables, in [0, 4294967295]" },
+    weights: { type: "string", help: "a safetensors file with the tables (wte, wpe)" },
     json: { type: "boolean", help: "print one JSON object" },
     all: { type: "boolean", help: "embed every batch and time each stage" },
     readback: { type: "boolean", help: "with --all: read every batch back and sum it" },
@@ -185,19 +256,58 @@ async function main(): Promise<void> {
   const dropLast = options.get("no-drop-last") !== true;
   const all = options.get("all") === true;
   const readback = options.get("readback") === true;
+  const weightsPath = options.get("weights") as string | undefined;
   if (readback && !all) {
     throw new InputError("--readback", "reads back every batch, so it needs --all");
+  }
+  if (weightsPath !== undefined) {
+    for (const [option, problem] of [["dim", "the dimension"], ["seed", "the values"]]) {
+      if (options.has(option)) {
+        throw new InputError(
+          `--${option}`,
+          `cannot be combined with --weights: the file's tables set ${problem}`,
+        );
+      }
+    }
   }
   checkAsOptions(() => {
     checkInteger("dim", dim, 1);
     checkSeed("seed", seed);
   });
 
-  // Everything on the CPU first, so that bad input fails before any GPU work.
+  // Everything on the CPU first, so that bad input fails before any GPU work: the weights
+  // file's header and tables, then the text, its tokenizer and batches.
+  using weights = weightsPath === undefined ? undefined : await openWeights(weightsPath);
+  if (weights !== undefined) {
+    const contextLength = weights.position.shape[0];
+    if (maxLength > contextLength) {
+      throw new InputError(
+        "--max-length",
+        `is ${maxLength}, more than the context length of the weights: ${weights.file.path} ` +
+          `has a position table ${describeTable(weights.position)}, so at most ${contextLength}`,
+      );
+    }
+  }
   const text = await readTextArgument(positionals);
   const tokenizeTimer = { ms: 0 };
   const tokenizer = timedTokenizer(tokenizerFromOptions(options, text), tokenizeTimer);
   const vocabSize = tokenizer.vocabSize;
+  if (weights !== undefined && weights.token.shape[0] !== vocabSize) {
+    tokenizer[Symbol.dispose]?.();
+    throw new InputError(
+      "--weights",
+      `${weights.file.path} has a token table ${describeTable(weights.token)}: a vocabulary ` +
+        `of ${weights.token.shape[0]} tokens, but the tokenizer (${tokenizer.name}) has ` +
+        `${vocabSize}; use the tokenizer the weights were trained with (GPT-2's is gpt2)`,
+    );
+  }
+  // Seeded tables: the token table, then the position table (max length rows), from one
+  // stream; a table too large for the device is refused (as --dim) before anything is made.
+  const createEmbedding = (gpu: GpuDevice): Promise<InputEmbedding> =>
+    weights === undefined
+      ? InputEmbedding.create(gpu, { vocabSize, contextLength: maxLength, dim, seed })
+        .catch(asOptionError)
+      : InputEmbedding.fromSafetensors(gpu, weights.file, { vocabSize });
   const loaderStart = performance.now();
   const loader = buildLoader(text, {
     tokenizer,
@@ -213,8 +323,11 @@ async function main(): Promise<void> {
       windows: performance.now() - loaderStart - tokenizeTimer.ms,
     };
     const json = options.get("json") === true;
-    const settings = { vocabSize, maxLength, stride, dim, seed };
-    await embedAll(loader, tokenizer.name, settings, cpu, { json, readback, start });
+    await embedAll(loader, tokenizer.name, { maxLength, stride }, createEmbedding, cpu, {
+      json,
+      readback,
+      start,
+    });
     return;
   }
   const [batch] = loader; // the first batch, as the book's `next(iter(dataloader))`
@@ -223,24 +336,20 @@ async function main(): Promise<void> {
   const targets = batch.targets.slice(0, batch.rows * batch.seqLength);
 
   const gpu = await GpuDevice.shared();
-  // A table too large for the device is refused (as --dim) before anything is allocated.
-  using embedding = await InputEmbedding.create(gpu, {
-    vocabSize,
-    contextLength: maxLength,
-    dim,
-    seed,
-  }).catch(asOptionError);
+  using embedding = await createEmbedding(gpu);
+  weights?.file.close(); // the tables are on the GPU now
   using output = await embedding.forward({ data: inputs, shape });
+  const tokenWeight = embedding.token.weight;
+  const tableDim = embedding.dim;
 
   if (options.get("json")) {
-    const tokenWeight = await embedding.token.weight.read();
     const positionWeight = await embedding.position.weight.read();
     const values = await output.read();
     const rows: Record<string, number[]> = {};
     for (const id of REPORTED_ROWS) {
-      if (id < vocabSize) rows[id] = Array.from(tokenWeight.subarray(id * dim, (id + 1) * dim));
+      if (id < vocabSize) rows[id] = Array.from(await tokenWeight.readRows(id, 1));
     }
-    const token = sums(tokenWeight);
+    const token = await tableSums(tokenWeight);
     console.log(JSON.stringify({
       adapter: { description: gpu.description },
       num_tokens: loader.dataset.ids.length,
@@ -248,7 +357,7 @@ async function main(): Promise<void> {
       num_batches: loader.numBatches,
       first_batch: nestedBatch(batch),
       token_weight: {
-        shape: [...embedding.token.weight.shape],
+        shape: [...tokenWeight.shape],
         sum: token.sum,
         abs_sum: token.absSum,
         rows,
@@ -260,8 +369,16 @@ async function main(): Promise<void> {
       input_embeddings: {
         shape: [...output.shape],
         sum: sums(values).sum,
-        first_row: Array.from(values.subarray(0, dim)),
+        first_row: Array.from(values.subarray(0, tableDim)),
       },
+      ...(weights === undefined ? {} : {
+        weights: {
+          path: weights.file.path,
+          token_tensor: weights.token.name,
+          position_tensor: weights.position.name,
+          dtype: weights.token.dtype,
+        },
+      }),
     }));
     return;
   }
@@ -270,10 +387,16 @@ async function main(): Promise<void> {
       `(max length ${maxLength}, stride ${stride}) → ${loader.numBatches} batches of ${batchSize}`,
   );
   console.log(`GPU: ${gpu.description}`);
+  if (weights !== undefined) {
+    console.log(
+      `Weights: ${weights.file.path} (${describeTable(weights.token)}, ` +
+        `${describeTable(weights.position)})`,
+    );
+  }
   console.log("\nToken IDs:\n", formatTensor(Int32Array.from(inputs), shape));
   console.log("\nTargets:\n", formatTensor(Int32Array.from(targets), shape));
   console.log("\nInputs shape:\n", torchSize(shape));
-  console.log(`\nToken embedding table: ${torchSize(embedding.token.weight.shape)}`);
+  console.log(`\nToken embedding table: ${torchSize(tokenWeight.shape)}`);
   console.log(`Position embedding table: ${torchSize(embedding.position.weight.shape)}`);
   console.log(`Input embeddings (token + position): ${torchSize(output.shape)}`);
   console.log("\nInput embeddings:\n", await output.format());

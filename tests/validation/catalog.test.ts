@@ -668,7 +668,7 @@ Deno.test("validation catalog through the tasks: one line on stderr, exit code 2
       args: ["--vocab", "5"],
       line: "--vocab is not an option of deno task embed; options: --encoding, --model, " +
         "--tokenizer, --allowed-special, --batch-size, --max-length, --stride, --no-drop-last, " +
-        "--dim, --seed, --json, --all, --readback",
+        "--dim, --seed, --weights, --json, --all, --readback",
     },
   ];
   for (const { task, args, stdin, line } of cases) {
