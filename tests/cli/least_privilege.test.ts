@@ -4,16 +4,11 @@
 import assert from "node:assert/strict";
 import { assertClose } from "../helpers/assert_close.ts";
 import { chapter2Reference } from "../helpers/fixtures.ts";
-import { ROOT_PATH, runTask, type TaskResult } from "../helpers/run_task.ts";
+import { commandWords as words, ROOT_PATH, runTask, type TaskResult } from "../helpers/run_task.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 
 const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
 const tasks: Record<string, string> = config.tasks;
-
-/** A task's words as `deno task` splits them (double quotes group, and are dropped). */
-function words(command: string): string[] {
-  return (command.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).map((word) => word.replaceAll('"', ""));
-}
 
 /** Runs a task's `deno` command line directly, with `$INIT_CWD` expanded as `deno task` does. */
 async function runCommand(command: string[], extraArgs: string[]): Promise<TaskResult> {

@@ -44,3 +44,8 @@ export async function runTask(
     stderr: new TextDecoder().decode(stderr),
   };
 }
+
+/** A command line split as `deno task` splits it: at spaces, double quotes grouping (and dropped). */
+export function commandWords(command: string): string[] {
+  return (command.match(/(?:[^\s"]+|"[^"]*")+/g) ?? []).map((word) => word.replaceAll('"', ""));
+}
