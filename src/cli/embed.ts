@@ -109,8 +109,8 @@ async function openWeights(path: string): Promise<Weights> {
   let file: SafetensorsFile | undefined;
   try {
     file = await openSafetensors(userPath(path));
-    const token = findTable(file, "token", undefined, "tokenTensor");
-    const position = findTable(file, "position", undefined, "positionTensor");
+    const token = findTable(file, "token");
+    const position = findTable(file, "position");
     checkSameDim(file, token, position);
     return { file, token, position, [Symbol.dispose]: () => file?.close() };
   } catch (error) {

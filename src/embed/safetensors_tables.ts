@@ -58,22 +58,26 @@ function isSafetensorsFile(value: unknown): value is SafetensorsFile {
 }
 
 /**
- * The `role` table of `file`: the tensor called `name` when given (option `option`), else the
- * one of {@linkcode TABLE_NAMES} the file has. It must be a 2-D table of `F32`, `F16` or `BF16`
+ * The `role` table of `file`: the tensor called `name` when given (by the option `option`), else
+ * the one of {@linkcode TABLE_NAMES} the file has (with both, messages point to `option`, where
+ * the caller has one). It must be a 2-D table of `F32`, `F16` or `BF16`
  * with at least one row and one column; anything else is an {@linkcode InputError} naming the
  * file and the tensor.
  */
 export function findTable(
   file: SafetensorsFile,
   role: TableRole,
-  name: unknown,
-  option: string,
+  name?: unknown,
+  option?: string,
 ): SafetensorsTensorInfo {
   const what = `${role} embedding table`;
   let table: SafetensorsTensorInfo;
   if (name !== undefined) {
     if (typeof name !== "string") {
-      throw new InputError(option, `must be a tensor's name (a string), got ${describe(name)}`);
+      throw new InputError(
+        option ?? "name",
+        `must be a tensor's name (a string), got ${describe(name)}`,
+      );
     }
     table = file.tensor(name);
   } else {
@@ -88,7 +92,10 @@ export function findTable(
     if (present.length > 1) {
       throw new InputError(
         file.path,
-        `has two ${what}s, ${quoted.join(" and ")}; choose one with the ${option} option`,
+        `has two ${what}s, ${quoted.join(" and ")}` +
+          (option === undefined
+            ? ": which to use is ambiguous"
+            : `; choose one with the ${option} option`),
       );
     }
     table = file.tensor(present[0]);

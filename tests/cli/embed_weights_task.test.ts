@@ -159,6 +159,11 @@ Deno.test("deno task embed --weights", async (t) => {
         "wte.weight": { dtype: "F32", shape: [4, 2], data: new Float32Array(8) },
         "wpe.weight": { dtype: "F32", shape: [2, 3], data: new Float32Array(6) },
       });
+      const both = await file("both.safetensors", {
+        "wte.weight": { dtype: "F32", shape: [4, 2], data: new Float32Array(8) },
+        "transformer.wte.weight": { dtype: "F32", shape: [4, 2], data: new Float32Array(8) },
+        "wpe.weight": { dtype: "F32", shape: [2, 2], data: new Float32Array(4) },
+      });
       const notSafetensors = `${dir}/model.bin`;
       await Deno.writeTextFile(notSafetensors, "x");
       const cases: [string[], string][] = [
@@ -199,6 +204,11 @@ Deno.test("deno task embed --weights", async (t) => {
           noPositions,
           `--weights ${noPositions} has no position embedding table: no tensor "wpe.weight" or ` +
           '"transformer.wpe.weight"; its 1 tensors: "wte.weight"',
+        ],
+        [
+          both,
+          `--weights ${both} has two token embedding tables, "wte.weight" and ` +
+          '"transformer.wte.weight": which to use is ambiguous',
         ],
         [
           wide,
