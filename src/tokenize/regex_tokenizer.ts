@@ -2,9 +2,32 @@ import { InputError } from "../errors.ts";
 import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
-/** The book's end-of-text token, appended to the vocabulary in its V2 tokenizer. */
+/**
+ * The book's end-of-text token, appended to the vocabulary in its V2 tokenizer.
+ *
+ * @example
+ * ```ts
+ * import { END_OF_TEXT, RegexTokenizer } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const v2 = RegexTokenizer.fromText("a b", { specialTokens: true });
+ * assert.equal(v2.tokenToId(END_OF_TEXT), 2);
+ * ```
+ */
 export const END_OF_TEXT = "<|endoftext|>";
-/** The book's unknown-word token, appended after {@linkcode END_OF_TEXT}. */
+/**
+ * The book's unknown-word token, appended after {@linkcode END_OF_TEXT}; V2 maps unknown words
+ * to it.
+ *
+ * @example
+ * ```ts
+ * import { RegexTokenizer, UNKNOWN } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const v2 = RegexTokenizer.fromText("a b", { specialTokens: true });
+ * assert.deepEqual([...v2.encode("a zebra")], [0, v2.tokenToId(UNKNOWN)]);
+ * ```
+ */
 export const UNKNOWN = "<|unk|>";
 
 // Python's `\s` and `str.strip()` use `str.isspace()`, which differs from JavaScript's `\s`
