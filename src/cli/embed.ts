@@ -55,7 +55,7 @@ import {
   LOADER_OPTIONS,
   nestedBatch,
 } from "./loader_options.ts";
-import { embedAllBatches, type EmbedAllResult, timedTokenizer } from "./embed_all.ts";
+import { embedAllBatches, type EmbedAllResult, float64Sums, timedTokenizer } from "./embed_all.ts";
 import { ProgressBar } from "./progress_bar.ts";
 import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";
 
@@ -67,17 +67,6 @@ const REPORTED_ROWS = [0, 1, 40, 367, 2885, 50256];
 /** The book's defaults (section 2.8). */
 const DEFAULTS = { batchSize: 8, maxLength: 4, stride: 4, dim: 256, seed: 123 };
 
-/** Float64 sum and absolute sum of float32 values. */
-function sums(values: Float32Array): { sum: number; absSum: number } {
-  let sum = 0;
-  let absSum = 0;
-  for (let i = 0; i < values.length; i++) {
-    sum += values[i];
-    absSum += Math.abs(values[i]);
-  }
-  return { sum, absSum };
-}
-
 /** Tables are read back for `--json` in pieces of this size, so that none is held whole. */
 const READBACK_BYTES = 4 * 1024 * 1024;
 
@@ -87,7 +76,7 @@ async function tableSums(table: Tensor<"f32">): Promise<{ sum: number; absSum: n
   const rowsPerRead = Math.max(1, Math.floor(READBACK_BYTES / (dim * 4)));
   const total = { sum: 0, absSum: 0 };
   for (let start = 0; start < rows; start += rowsPerRead) {
-    const part = sums(await table.readRows(start, Math.min(rowsPerRead, rows - start)));
+    const part = float64Sums(await table.readRows(start, Math.min(rowsPerRead, rows - start)));
     total.sum += part.sum;
     total.absSum += part.absSum;
   }
@@ -364,11 +353,11 @@ async function main(): Promise<void> {
       },
       position_weight: {
         shape: [...embedding.position.weight.shape],
-        sum: sums(positionWeight).sum,
+        sum: float64Sums(positionWeight).sum,
       },
       input_embeddings: {
         shape: [...output.shape],
-        sum: sums(values).sum,
+        sum: float64Sums(values).sum,
         first_row: Array.from(values.subarray(0, tableDim)),
       },
       ...(weights === undefined ? {} : {

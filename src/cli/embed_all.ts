@@ -83,16 +83,25 @@ export async function embedAllBatches(
     if (sums !== undefined) {
       const values = await out.read();
       ms.readback += performance.now() - t3;
-      for (let i = 0; i < values.length; i++) {
-        sums.sum += values[i];
-        sums.absSum += Math.abs(values[i]);
-      }
+      float64Sums(values, sums);
     }
     batches++;
     tokens += rows * seqLength;
     options.onBatch?.(batches);
   }
   return { batches, tokens, idBytes, ms, sums };
+}
+
+/** Adds float32 `values` to a float64 sum and absolute sum (a fresh one by default). */
+export function float64Sums(
+  values: Float32Array,
+  into: { sum: number; absSum: number } = { sum: 0, absSum: 0 },
+): { sum: number; absSum: number } {
+  for (let i = 0; i < values.length; i++) {
+    into.sum += values[i];
+    into.absSum += Math.abs(values[i]);
+  }
+  return into;
 }
 
 /** A tokenizer that adds the time each `encode` takes to `timer.ms`. */

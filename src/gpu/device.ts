@@ -258,7 +258,7 @@ export class GpuDevice {
    * first error they report as a {@linkcode GpuError} naming `operation`. `work` must be
    * synchronous: every call it makes is checked, and no other work interleaves.
    *
-   * @example Creating a bind group over the binding limit throws
+   * @example An invalid buffer (MAP_READ with MAP_WRITE) throws instead of failing silently
    * ```ts
    * import { GpuDevice, GpuError } from "../../mod.ts";
    * import assert from "node:assert/strict";

@@ -66,6 +66,17 @@ const ARRAY_TYPES = {
   u32: Uint32Array,
 } as const;
 
+/** Tensors whose contents an owner vouches for (e.g. a TokenStream's checked ids), and why. */
+const readOnly = new WeakMap<Tensor, string>();
+
+/**
+ * Refuses later {@linkcode Tensor.writeRows} on `tensor`: its owner checked the contents once and
+ * relies on them (a token stream's largest id), so writes would bypass that check.
+ */
+export function makeReadOnly(tensor: Tensor, owner: string): void {
+  readOnly.set(tensor, owner);
+}
+
 /**
  * A dense, row-major tensor on the GPU: a shape, an element type (`f32`, `f16`, `i32`, `u32`)
  * and its storage (usable as storage, copy source and copy destination).
@@ -399,6 +410,13 @@ export class Tensor<D extends DType = DType> {
     data: DTypeArrays[D] | (D extends "f16" ? Uint16Array : never),
   ): Promise<void> {
     this.#liveBuffers();
+    const owner = readOnly.get(this);
+    if (owner !== undefined) {
+      throw new InputError(
+        "tensor",
+        `${this} is read-only: ${owner} checked its contents when it was created; create a new one`,
+      );
+    }
     const dtype = this.#dtype;
     const expected = dtype === "f16"
       ? "a Float32Array or a Uint16Array of half bits"

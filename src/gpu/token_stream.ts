@@ -2,9 +2,9 @@ import { InputError } from "../errors.ts";
 import { checkInteger, describe } from "../internal/checks.ts";
 import { checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
 import type { GpuDevice } from "./device.ts";
-import { streamBindings, windowIdsProgram } from "./kernels/embedding_program.ts";
+import { checkOutputSize, streamBindings, windowIdsProgram } from "./kernels/embedding_program.ts";
 import type { TensorStorageOptions } from "./storage_layout.ts";
-import { planTensorStorage, Tensor } from "./tensor.ts";
+import { makeReadOnly, planTensorStorage, Tensor } from "./tensor.ts";
 
 /** Options of {@linkcode TokenStream.create}: limits to split the stream by (the device's by default). */
 export type TokenStreamOptions = TensorStorageOptions;
@@ -34,7 +34,10 @@ export type TokenStreamOptions = TensorStorageOptions;
  * ```
  */
 export class TokenStream {
-  /** The ids, a `u32` tensor `[length]` (in chunks when over one storage binding). */
+  /**
+   * The ids, a `u32` tensor `[length]` (in chunks when over one storage binding); read-only, since
+   * embedding checks windows against {@linkcode TokenStream.maxId} computed at creation.
+   */
   readonly ids: Tensor<"u32">;
   /** The largest id: the stream fits vocabularies larger than this. */
   readonly maxId: number;
@@ -65,6 +68,8 @@ export class TokenStream {
     for (let i = 1; i < ids.length; i++) if (ids[i] > ids[maxIdIndex]) maxIdIndex = i;
     const words = ids instanceof Uint32Array ? ids : Uint32Array.from(ids);
     const tensor = await Tensor.from(gpu, words, { ...options, label: "token stream" });
+    // Embedding checks windows against maxId alone, so the ids must not change behind it.
+    makeReadOnly(tensor, "its TokenStream");
     return new TokenStream(tensor, ids[maxIdIndex], maxIdIndex);
   }
 
@@ -95,8 +100,10 @@ export class TokenStream {
     checkInteger("shift", shift, 0);
     const checked = this.checkWindows(starts, seqLength, shift);
     const gpu = this.device;
+    const shape = [checked.length, seqLength];
+    checkOutputSize(gpu, "starts", shape);
     const program = windowIdsProgram(this.ids);
-    const out = await Tensor.zeros(gpu, [checked.length, seqLength], "u32", "window ids");
+    const out = await Tensor.zeros(gpu, shape, "u32", "window ids");
     const max = gpu.limits.maxComputeWorkgroupsPerDimension;
     const x = Math.ceil(seqLength / program.workgroupSize);
     const dispatches = [];

@@ -273,5 +273,21 @@ Deno.test("bad streams and windows are rejected before any GPU work", async (t) 
       );
     },
   );
+  await t.step("a stream's ids are read-only: writes would bypass the maxId check", async () => {
+    await rejects(
+      () => stream.ids.writeRows(0, Uint32Array.of(1_000_000)),
+      "tensor",
+      "is read-only: its TokenStream checked its contents when it was created",
+    );
+    assert.deepEqual(await stream.ids.readRows(0, 1), Uint32Array.of(0));
+  });
+  await t.step("window ids beyond one storage binding: refused before allocating", async () => {
+    const starts = new Uint32Array(1 + gpu.limits.maxStorageBufferBindingSize / (4 * 40));
+    await rejects(
+      () => stream.windowIds(starts, 40),
+      "starts",
+      "more than one storage binding holds (maxStorageBufferBindingSize",
+    );
+  });
   assert.deepEqual([gpu.liveTensors, gpu.liveBuffers, gpu.liveBytes], before);
 });

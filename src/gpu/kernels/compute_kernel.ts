@@ -80,6 +80,11 @@ export interface PreparedRun extends Disposable {
  */
 const uploadBuffers = new WeakMap<GpuDevice, Map<string, GPUBuffer>>();
 
+function forgetUploadBuffers(gpu: GpuDevice): void {
+  uploadBuffers.get(gpu)?.forEach((buffer) => gpu.releaseBuffer(buffer));
+  uploadBuffers.delete(gpu);
+}
+
 function uploadBuffer(gpu: GpuDevice, key: string, bytes: number, usage: number): GPUBuffer {
   let buffers = uploadBuffers.get(gpu);
   if (buffers === undefined) uploadBuffers.set(gpu, buffers = new Map());
@@ -165,6 +170,10 @@ export class ComputeKernel {
       record(pass, pipeline, groups, dispatches);
       pass.end();
       device.queue.submit([encoder.finish()]);
+    }).catch((error) => {
+      // An upload buffer made in a failed scope may be invalid (out of memory): never reuse it.
+      forgetUploadBuffers(gpu);
+      throw error;
     });
   }
 
