@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import { checkEncodingName, type EncodingName, ENCODINGS } from "../tokenize/bpe_tokenizer.ts";
 import { BpeWorkerPool } from "../tokenize/bpe_worker_pool.ts";
 import { decodeUtf8 } from "../tokenize/read_text.ts";
@@ -12,7 +12,8 @@ import {
   type ShardVersion,
   shardVersionFor,
 } from "./shard_format.ts";
-import { commitFile, ShardWriter } from "./shard_writer.ts";
+import { commitFile } from "../internal/atomic_file.ts";
+import { ShardWriter } from "./shard_writer.ts";
 
 /** Options of {@linkcode prepareShards}. */
 export interface PrepareShardsOptions {
@@ -189,7 +190,9 @@ type Pending = { ids: Promise<Uint32Array>; bytesDone: number } | "train";
  *
  * Shards hold `shardTokens` tokens each and are named `val_000000.bin` (with `valFraction`) and
  * `train_000001.bin`, … in one numbering. They are written to a hidden folder inside `outDir`
- * and moved into place only when every file was prepared: a failed run leaves no shard behind.
+ * and moved into place only when every file was prepared: a run that fails while preparing
+ * leaves no shard behind (with `overwrite`, the moves into place replace the old shards one by
+ * one).
  * Existing shards there are an {@linkcode InputError} (before any work) unless `overwrite` is set.
  *
  * @example
@@ -229,7 +232,12 @@ export async function prepareShards(
   if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string")) {
     throw new InputError("files", `must be a non-empty list of paths, got ${describe(files)}`);
   }
-  const outDir = options?.outDir;
+  checkOptions(options, "{ outDir, encoding?, shardTokens?, valFraction?, ... }");
+  checkBoolean("overwrite", options.overwrite);
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new InputError("onProgress", `must be a function, got ${describe(options.onProgress)}`);
+  }
+  const outDir = options.outDir;
   if (typeof outDir !== "string" || outDir === "") {
     throw new InputError("outDir", `must be a folder's path, got ${describe(outDir)}`);
   }

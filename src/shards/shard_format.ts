@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger } from "../internal/checks.ts";
+import { checkInteger, describe } from "../internal/checks.ts";
 
 /**
  * The first header field of an llm.c token shard.
@@ -128,8 +128,25 @@ export function decodeShardHeader(path: string, header: Uint8Array, fileBytes: n
   }
   const tokenCount = view.getInt32(8, true);
   const width = bytesPerToken(version);
+  if (tokenCount < 0) {
+    throw new InputError(path, `is not a token shard: its header says ${tokenCount} tokens`);
+  }
+  checkShardSize(path, tokenCount, width, fileBytes);
+  return { path, version, tokenCount, bytesPerToken: width };
+}
+
+/**
+ * Throws an {@linkcode InputError} naming the file and the expected and actual byte counts
+ * unless a shard of `tokenCount` tokens of `width` bytes has `fileBytes` bytes.
+ */
+export function checkShardSize(
+  path: string,
+  tokenCount: number,
+  width: number,
+  fileBytes: number,
+): void {
   const expected = SHARD_HEADER_BYTES + tokenCount * width;
-  if (tokenCount < 0 || fileBytes !== expected) {
+  if (fileBytes !== expected) {
     throw new InputError(
       path,
       `${fileBytes < expected ? "is truncated" : "has extra bytes"}: its header says ` +
@@ -137,5 +154,24 @@ export function decodeShardHeader(path: string, header: Uint8Array, fileBytes: n
         `but the file has ${fileBytes} bytes`,
     );
   }
-  return { path, version, tokenCount, bytesPerToken: width };
+}
+
+/**
+ * Throws an {@linkcode InputError} unless `shard` has the form of a shard's header
+ * (`{ path, version, tokenCount, bytesPerToken }`, as {@linkcode decodeShardHeader} returns).
+ */
+export function checkShardInfo(parameter: string, shard: unknown): asserts shard is ShardInfo {
+  const info = shard as Partial<ShardInfo> | null;
+  if (
+    typeof info !== "object" || info === null || typeof info.path !== "string" ||
+    info.path === "" || (info.version !== 1 && info.version !== 2) ||
+    info.bytesPerToken !== info.version * 2 || !Number.isInteger(info.tokenCount) ||
+    info.tokenCount! < 0
+  ) {
+    throw new InputError(
+      parameter,
+      `must be a shard's header ({ path, version, tokenCount, bytesPerToken }, as listShards ` +
+        `returns), got ${describe(shard)}`,
+    );
+  }
 }

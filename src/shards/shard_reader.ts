@@ -1,6 +1,8 @@
 import { InputError } from "../errors.ts";
 import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import {
+  checkShardInfo,
+  checkShardSize,
   decodeShardHeader,
   SHARD_HEADER_BYTES,
   type ShardInfo,
@@ -152,9 +154,14 @@ export async function readShardTokens(
   start: number,
   count: number,
 ): Promise<Uint16Array | Uint32Array> {
-  const path = typeof shard === "string" ? shard : shard?.path;
+  if (typeof shard !== "string") checkShardInfo("shard", shard);
+  const path = typeof shard === "string" ? shard : shard.path;
   using file = await openShard(path);
   const info = typeof shard === "string" ? await headerOf(path, file) : shard;
+  if (typeof shard !== "string") {
+    // a header given by the caller must still describe this file (not one changed since)
+    checkShardSize(path, info.tokenCount, info.bytesPerToken, (await file.stat()).size);
+  }
   checkInteger("start", start, 0, info.tokenCount);
   checkInteger("count", count, 0, info.tokenCount - start);
   return await readTokens(file, info, start, count);

@@ -1,4 +1,11 @@
 import { InputError } from "../errors.ts";
+import {
+  alreadyExists,
+  commitFile,
+  parentDir,
+  pathExists,
+  writeAll,
+} from "../internal/atomic_file.ts";
 import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
 import {
   bytesPerToken,
@@ -17,59 +24,6 @@ export interface ShardWriterOptions {
   overwrite?: boolean;
 }
 
-/** The folder of a path (`.` for a bare file name). */
-export function parentDir(path: string): string {
-  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
-  return slash < 0 ? "." : slash === 0 ? path.slice(0, 1) : path.slice(0, slash);
-}
-
-/** Whether anything (a file, a folder, a link) exists at a path. */
-export async function pathExists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
-      return false;
-    }
-    throw error;
-  }
-}
-
-function alreadyExists(path: string): InputError {
-  return new InputError(
-    path,
-    "already exists; it is kept (allow replacing it: overwrite: true, or --overwrite in the CLI)",
-  );
-}
-
-/**
- * Moves a finished temporary file to `path` in the same folder. Without `overwrite` the file is
- * hard-linked into place, which fails instead of replacing a file that appeared meanwhile.
- */
-export async function commitFile(
-  temporary: string,
-  path: string,
-  overwrite: boolean,
-): Promise<void> {
-  if (overwrite) {
-    await Deno.rename(temporary, path);
-    return;
-  }
-  try {
-    await Deno.link(temporary, path);
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists || await pathExists(path)) {
-      await Deno.remove(temporary);
-      throw alreadyExists(path);
-    }
-    // a file system without hard links: nothing is there, so a rename replaces nothing
-    await Deno.rename(temporary, path);
-    return;
-  }
-  await Deno.remove(temporary);
-}
-
 /** Turns a failure to create a file in `dir` into an {@linkcode InputError} naming the folder. */
 function notWritable(dir: string, error: unknown): unknown {
   if (error instanceof Deno.errors.NotFound) return new InputError(dir, "does not exist");
@@ -80,11 +34,6 @@ function notWritable(dir: string, error: unknown): unknown {
     return new InputError(dir, `is not writable (${error.message})`);
   }
   return error; // Deno's own permission error (NotCapable) says which flag to add
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) written += await file.write(bytes.subarray(written));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../internal/checks.ts";
 import {
   type AllowedSpecial,
   checkEncodingName,
@@ -297,6 +297,7 @@ export async function encodeParallel(
   if (typeof text !== "string") {
     throw new InputError("text", `must be a string, got ${describe(text)}`);
   }
+  checkBoolean("ordinary", options.ordinary);
   if (!options.ordinary) checkNoDisallowedSpecial(text, disallowed);
   if (options.chunkChars !== undefined) checkInteger("chunkChars", options.chunkChars, 1);
   await using pool = new BpeWorkerPool(options.encoding, options);

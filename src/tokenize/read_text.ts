@@ -72,10 +72,13 @@ export function decodeUtf8(bytes: Uint8Array, label: string, byteOffset = 0): st
  * {@linkcode InputError} naming it.
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { readTextFile } from "../../mod.ts";
+ * import assert from "node:assert/strict";
  *
  * const text = await readTextFile("data/the-verdict.txt"); // needs --allow-read
+ * assert.equal(text.length, 20479);
+ * await assert.rejects(readTextFile("data/missing.txt"), /data\/missing.txt does not exist/);
  * ```
  *
  * @param path The file to read (a path or a `file:` URL).

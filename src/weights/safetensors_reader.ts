@@ -88,9 +88,9 @@ export interface TensorRowChunk<F extends TensorReadFormat> {
  * (`using`, or {@linkcode SafetensorsFile.close}).
  *
  * Memory: only the header is held. Reads seek to a tensor's bytes and read them in chunks of at
- * most 8 MiB: straight into the result when the stored dtype is the one asked for, through one
- * reused 8 MiB buffer when values are converted. So reading a table holds the result and at most
- * 8 MiB more, and {@linkcode SafetensorsFile.rowChunks} streams a table of any size in bounded
+ * most 8 MiB: straight into the result when the stored dtype is the one asked for, through an
+ * 8 MiB conversion buffer (one per read call) when values are converted. So reading a table holds
+ * the result and at most 8 MiB more, and {@linkcode SafetensorsFile.rowChunks} streams a table of any size in bounded
  * memory. Reads of one file run one at a time (they share the file position). The host must be
  * little-endian, as every platform Deno runs on is.
  */

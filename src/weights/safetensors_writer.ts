@@ -1,4 +1,5 @@
 import { InputError } from "../errors.ts";
+import { alreadyExists, commitFile, pathExists, writeAll } from "../internal/atomic_file.ts";
 import { checkOptions, describe } from "../internal/checks.ts";
 import { f32ArrayToBf16, f32ArrayToF16 } from "./float16.ts";
 import {
@@ -11,6 +12,9 @@ import {
   SAFETENSORS_DTYPE_BITS,
   type SafetensorsDtype,
 } from "./safetensors_format.ts";
+
+/** What a kept file is told when `overwrite` is off. */
+const REFUSAL = "already exists; pass { overwrite: true } to replace it";
 
 /**
  * A tensor to write. `data` holds the values in row-major order:
@@ -101,7 +105,7 @@ export async function writeSafetensors(
   if (typeof overwrite !== "boolean") {
     throw new InputError("overwrite", `must be true or false, got ${describe(overwrite)}`);
   }
-  if (!overwrite) await refuseExisting(label);
+  if (!overwrite && await pathExists(label)) throw alreadyExists(label, REFUSAL);
 
   const temporary = `${directoryOf(label)}.${baseNameOf(label)}.${
     crypto.randomUUID().slice(0, 8)
@@ -123,8 +127,8 @@ export async function writeSafetensors(
     } finally {
       file.close();
     }
-    if (!overwrite) await refuseExisting(label); // created while this file was being written
-    await Deno.rename(temporary, path);
+    // without overwrite, a file created meanwhile is kept, never replaced
+    await commitFile(temporary, label, overwrite, REFUSAL);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
     throw error;
@@ -265,22 +269,6 @@ async function writeTensor(file: Deno.FsFile, tensor: PlannedTensor): Promise<vo
   } else {
     await writeAll(file, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  for (let done = 0; done < bytes.length;) {
-    done += await file.write(bytes.subarray(done, Math.min(bytes.length, done + IO_CHUNK_BYTES)));
-  }
-}
-
-async function refuseExisting(label: string): Promise<void> {
-  try {
-    await Deno.lstat(label);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return;
-    throw error;
-  }
-  throw new InputError(label, "already exists; pass { overwrite: true } to replace it");
 }
 
 /** The directory part of a path, with its trailing separator (`""` for a bare file name). */

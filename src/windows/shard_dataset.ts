@@ -1,6 +1,6 @@
 import { InputError } from "../errors.ts";
 import { checkInteger, describe } from "../internal/checks.ts";
-import type { ShardInfo, ShardSplit } from "../shards/shard_format.ts";
+import { checkShardInfo, type ShardInfo, type ShardSplit } from "../shards/shard_format.ts";
 import { listShards, readShardTokens } from "../shards/shard_reader.ts";
 import {
   checkEnoughTokens,
@@ -35,22 +35,6 @@ export interface OpenShardDatasetOptions extends ShardDatasetOptions {
    * {@linkcode listShards}; name a split so that validation shards stay out of training.
    */
   split?: ShardSplit;
-}
-
-function checkShard(shard: unknown, index: number): asserts shard is ShardInfo {
-  const info = shard as Partial<ShardInfo> | null;
-  if (
-    typeof info !== "object" || info === null || typeof info.path !== "string" ||
-    info.path === "" || (info.version !== 1 && info.version !== 2) ||
-    info.bytesPerToken !== info.version * 2 || !Number.isInteger(info.tokenCount) ||
-    info.tokenCount! < 0
-  ) {
-    throw new InputError(
-      `shards[${index}]`,
-      `must be a shard's header ({ path, version, tokenCount, bytesPerToken }, as listShards ` +
-        `returns), got ${describe(shard)}`,
-    );
-  }
 }
 
 /**
@@ -138,7 +122,7 @@ export class ShardDataset {
         `must be a non-empty list of shard headers, got ${describe(shards)}`,
       );
     }
-    shards.forEach(checkShard);
+    shards.forEach((shard, index) => checkShardInfo(`shards[${index}]`, shard));
     const { maxLength, stride } = options;
     const windowCounts = shards.map((s) => windowCount(s.tokenCount, maxLength, stride));
     const length = windowCounts.reduce((sum, count) => sum + count, 0);

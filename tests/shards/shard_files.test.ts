@@ -7,6 +7,7 @@ import {
   readShardTokens,
   SHARD_HEADER_BYTES,
   SHARD_MAGIC,
+  type ShardInfo,
   ShardWriter,
   writeShard,
 } from "../../mod.ts";
@@ -90,6 +91,18 @@ Deno.test("shards are llm.c's format, byte for byte", async (t) => {
       );
       assert.equal(SHARD_HEADER_BYTES, 1024);
       assert.equal(SHARD_MAGIC, 20240520);
+    });
+    await t.step("a given header must be a header, and must still describe the file", async () => {
+      const path = `${dir}/llmc.bin`;
+      await assert.rejects(
+        readShardTokens({ path } as unknown as ShardInfo, 0, 3),
+        /shard must be a shard's header \(\{ path, version, tokenCount, bytesPerToken \}/,
+      );
+      const header = await readShardHeader(path);
+      await assert.rejects(
+        readShardTokens({ ...header, tokenCount: 2000 }, 0, 3),
+        new RegExp(`${path} is truncated: its header says 2000 tokens of 2 bytes, so 5024 bytes`),
+      );
     });
   });
 });

@@ -11,6 +11,7 @@ import {
   createDataLoaderV1,
   DataLoader,
   decodeUtf8,
+  encodeParallel,
   type EncodingName,
   f16BitsToF32,
   f32ToF16Bits,
@@ -22,6 +23,7 @@ import {
   listShards,
   positionalAdd,
   PositionalEmbedding,
+  prepareShards,
   RandomBlockSampler,
   readTextFile,
   RegexTokenizer,
@@ -462,6 +464,43 @@ Deno.test("validation catalog: every entry point names the parameter, value and 
       'must be a number, got "1"',
     );
   });
+
+  await t.step(
+    "flags that are not booleans, a progress callback that is not a function",
+    async () => {
+      await withTempDir(async (dir) => {
+        await Deno.writeTextFile(`${dir}/a.txt`, "hello");
+        await assertInputError(
+          () =>
+            prepareShards([`${dir}/a.txt`], {
+              outDir: `${dir}/out`,
+              overwrite: "no" as unknown as boolean,
+            }),
+          "overwrite",
+          'must be true or false, got "no"',
+        );
+        await assertInputError(
+          () =>
+            prepareShards([`${dir}/a.txt`], {
+              outDir: `${dir}/out`,
+              onProgress: 5 as unknown as () => void,
+            }),
+          "onProgress",
+          "must be a function, got 5",
+        );
+        assert.deepEqual(
+          [...Deno.readDirSync(dir)].map((e) => e.name),
+          ["a.txt"],
+          "nothing created",
+        );
+      });
+      await assertInputError(
+        () => encodeParallel("hi", { encoding: "gpt2", ordinary: "false" as unknown as boolean }),
+        "ordinary",
+        'must be true or false, got "false"',
+      );
+    },
+  );
 
   await t.step("options that are not an object", async () => {
     const options = null as unknown as Record<string, never>;
