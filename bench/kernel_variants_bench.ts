@@ -12,6 +12,8 @@ import copyKernel from "./kernels/copy_vec4.wgsl" with { type: "text" };
 import { GpuDevice, Tensor, TorchGenerator } from "../mod.ts";
 import { dispatchGrid } from "../src/gpu/kernels/compute_kernel.ts";
 import { type KernelVariant, type PreparedVariant, VARIANTS } from "./kernel_variants.ts";
+import { parseArgs } from "../src/cli/cli.ts";
+import { InputError } from "../src/errors.ts";
 
 const VOCAB = 50257;
 const BATCH = 64;
@@ -95,6 +97,24 @@ function inPass(variant: PreparedVariant): (encoder: GPUCommandEncoder) => void 
     variant.record(pass);
     pass.end();
   };
+}
+
+// As a task, the arguments are checked before the (slow) setup: one line and exit code 2.
+const COMMAND = "deno task bench:kernels";
+const json = import.meta.main ? kernelBenchJson() : false;
+
+function kernelBenchJson(): boolean {
+  try {
+    const { options, positionals } = parseArgs(COMMAND, Deno.args, {
+      json: { type: "boolean", help: "print one JSON object" },
+    });
+    if (positionals.length > 0) throw new InputError(positionals[0], "is not an argument of it");
+    return options.has("json");
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    console.error(`${COMMAND}: ${error.message}`);
+    Deno.exit(2);
+  }
 }
 
 const shapes: Shape[] = [];
@@ -192,7 +212,7 @@ if (!import.meta.main) {
     per_submit: PER_SUBMIT,
     repetitions: REPETITIONS,
   };
-  if (Deno.args.includes("--json")) {
+  if (json) {
     console.log(JSON.stringify({ ...meta, results }));
   } else {
     console.log(

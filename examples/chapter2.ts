@@ -11,7 +11,8 @@
  * unknown-word `KeyError: 'Hello'` of `SimpleTokenizerV1` is this module's {@linkcode InputError},
  * caught and printed as `InputError: …`.
  *
- * Permissions: `--allow-read=data/the-verdict.txt` (the sample text). BPE and WebGPU need none.
+ * Permissions: `--allow-read=data/the-verdict.txt` (the sample text) and `--allow-env=XDG_RUNTIME_DIR`
+ * (quiet adapter requests on headless Linux). BPE and WebGPU need none.
  *
  * @module
  */

@@ -52,6 +52,12 @@ async function main(): Promise<void> {
   if (options.has("seed") && !shuffle) {
     throw new InputError("--seed", "only applies with --shuffle");
   }
+  if (options.has("epoch") && !shuffle) {
+    throw new InputError(
+      "--epoch",
+      "only applies with --shuffle (unshuffled epochs are all alike)",
+    );
+  }
   const epoch = (options.get("epoch") ?? 0) as number;
   const loaderOptions = {
     batchSize,

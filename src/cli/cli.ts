@@ -9,7 +9,7 @@ import { decodeUtf8, readTextFile } from "../tokenize/read_text.ts";
 export interface OptionSpec {
   /** `"boolean"` flags take no value; `"integer"` values must be integers; `"number"` any finite number. */
   type: "string" | "integer" | "number" | "boolean";
-  /** Shown in the usage line. */
+  /** What the option does, shown by `--help`. */
   help: string;
 }
 
@@ -19,9 +19,20 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/** The options of a command, one per line, as `--help` prints them. */
+function usage(command: string, specs: Readonly<Record<string, OptionSpec>>): string {
+  const lines = Object.entries(specs).map(([name, spec]) => {
+    const flag = spec.type === "boolean" ? `--${name}` : `--${name} ${spec.type.toUpperCase()}`;
+    return `  ${flag.padEnd(28)} ${spec.help}`;
+  });
+  return `${command} [options]\n\noptions:\n${lines.join("\n")}\n  ${
+    "--help".padEnd(28)
+  } this list`;
+}
+
 /**
  * Parses `--name value`, `--name=value` and `--flag`; an unknown option or a bad value is an
- * {@linkcode InputError} naming it.
+ * {@linkcode InputError} naming it. `--help` prints the options and exits.
  */
 export function parseArgs(
   command: string,
@@ -35,6 +46,10 @@ export function parseArgs(
     if (!arg.startsWith("--") || arg === "--") {
       positionals.push(arg);
       continue;
+    }
+    if (arg === "--help") {
+      console.log(usage(command, specs));
+      Deno.exit(0);
     }
     const eq = arg.indexOf("=");
     const name = arg.slice(2, eq < 0 ? undefined : eq);

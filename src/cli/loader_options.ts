@@ -29,15 +29,28 @@ const OPTION_OF: Readonly<Record<string, string>> = {
   allowedSpecial: "--allowed-special",
 };
 
-/** Re-throws an {@linkcode InputError} about a library parameter as one about its option. */
-export function asOptionError(error: unknown): never {
-  if (error instanceof InputError && Object.hasOwn(OPTION_OF, error.parameter)) {
-    throw new InputError(
-      OPTION_OF[error.parameter],
-      error.message.slice(error.parameter.length + 1),
-    );
+/**
+ * Re-throws an {@linkcode InputError} about a library parameter as one about its option
+ * (`names`: parameter → option; the loader's by default).
+ */
+export function asOptionError(
+  error: unknown,
+  names: Readonly<Record<string, string>> = OPTION_OF,
+): never {
+  if (!(error instanceof InputError)) throw error;
+  const parameter = Object.hasOwn(names, error.parameter)
+    ? names[error.parameter]
+    : error.parameter;
+  // Library names inside the message too ("maxLength + 1"), where they cannot be mistaken for
+  // words: the camelCase ones.
+  const problem = error.message.slice(error.parameter.length + 1).replace(
+    /\b(batchSize|maxLength|worldSize)\b/g,
+    (name) => OPTION_OF[name],
+  );
+  if (parameter === error.parameter && problem === error.message.slice(parameter.length + 1)) {
+    throw error;
   }
-  throw error;
+  throw new InputError(parameter, problem);
 }
 
 /** Runs `check` and reports what it rejects under the option's name. */

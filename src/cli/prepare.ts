@@ -17,6 +17,8 @@ import {
   type PrepareSummary,
 } from "../shards/prepare_shards.ts";
 import { parseArgs, runCli, userPath } from "./cli.ts";
+import { asOptionError } from "./loader_options.ts";
+import { TOKENIZER_OPTIONS } from "./tokenizer_options.ts";
 
 const COMMAND = "deno task prepare";
 
@@ -83,10 +85,7 @@ function formatSummary(summary: PrepareSummary, outDir: string, peakRss: number)
 async function main(): Promise<void> {
   const { options, positionals } = parseArgs(COMMAND, Deno.args, {
     out: { type: "string", help: "the folder for the shards" },
-    encoding: {
-      type: "string",
-      help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
-    },
+    encoding: TOKENIZER_OPTIONS.encoding,
     "shard-tokens": { type: "integer", help: "tokens per shard, default 100000000" },
     "val-fraction": { type: "number", help: "the fraction of input bytes for validation" },
     overwrite: { type: "boolean", help: "replace the folder's existing shards" },
@@ -132,13 +131,7 @@ async function main(): Promise<void> {
       onProgress,
     });
   } catch (error) {
-    if (error instanceof InputError && Object.hasOwn(FLAGS, error.parameter)) {
-      throw new InputError(
-        FLAGS[error.parameter],
-        error.message.slice(error.parameter.length + 1),
-      );
-    }
-    throw error;
+    asOptionError(error, FLAGS);
   }
   if (showProgress) Deno.stderr.writeSync(encoder.encode("\n"));
   peakRss = await peakResidentBytes(peakRss);

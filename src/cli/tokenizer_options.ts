@@ -38,10 +38,17 @@ export function tokenizerFromOptions(
   const kind = options.get("tokenizer");
   const encoding = options.get("encoding");
   const model = options.get("model");
-  if ([kind, encoding, model].filter((v) => v !== undefined).length > 1) {
+  const given = (["tokenizer", "encoding", "model"] as const).filter((name) => options.has(name));
+  if (given.length > 1) {
     throw new InputError(
-      "--tokenizer",
-      "cannot be combined with --encoding or --model: give one of them",
+      `--${given[0]}`,
+      `cannot be combined with --${given[1]}: give one of --tokenizer, --encoding and --model`,
+    );
+  }
+  if (kind !== undefined && options.has("allowed-special")) {
+    throw new InputError(
+      "--allowed-special",
+      `applies to byte-pair encodings only; --tokenizer ${kind} has no special tokens`,
     );
   }
   if (kind === "regex") return RegexTokenizer.fromText(text);

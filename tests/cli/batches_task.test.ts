@@ -92,11 +92,11 @@ Deno.test("deno task batches", async (t) => {
         ],
         [
           ["--batch-size", "1", "--max-length", "4", "--stride", "1", "--rank", "1"],
-          /--rank must be an integer in \[0, worldSize - 1\] = \[0, 0\], got 1/,
+          /--rank must be an integer in \[0, --world-size - 1\] = \[0, 0\], got 1/,
         ],
         [
           ["--batch-size", "1", "--max-length", "9000", "--stride", "1"],
-          /text holds 5145 tokens, but maxLength 9000 needs at least maxLength \+ 1 = 9001/,
+          /text holds 5145 tokens, but --max-length 9000 needs at least --max-length \+ 1 = 9001/,
         ],
       ] as const
     ) {

@@ -95,6 +95,15 @@ Deno.test("deno task embed", async (t) => {
     assert.deepEqual(out.token_weight.shape, [9, 7]);
     assert.deepEqual(Object.keys(out.token_weight.rows), ["0", "1"]);
     assert.deepEqual(out.input_embeddings.shape, [3, 5, 7]);
+    // The values, against the same seeded stream on the CPU: vocabulary " ,dehlorw" sorted by
+    // code point, so "hello" is [4, 3, 5, 5, 6]; the first row is table[4] + positions[0].
+    const generator = new TorchGenerator(123);
+    const table = generator.normal(9 * 7);
+    const positions = generator.normal(5 * 7);
+    assert.deepEqual(out.first_batch.inputs[0], [4, 3, 5, 5, 6]);
+    assertClose(out.token_weight.rows["1"], table.subarray(7, 14), { atol: 1e-6 });
+    const firstRow = table.subarray(4 * 7, 5 * 7).map((v, i) => v + positions[i]);
+    assertClose(out.input_embeddings.first_row, firstRow, { atol: 1e-6 }, "first row");
   });
 
   for (const dim of [768, 1600]) {
@@ -148,7 +157,7 @@ Deno.test("deno task embed", async (t) => {
         [["--seed", "-1"], /--seed .*got -1/],
         [["--max-length", "0"], /--max-length must be an integer >= 1, got 0/],
         [["--batch-size", "2000"], /--batch-size is 2000, more than the dataset's 1286 windows/],
-        [["--max-length", "6000"], /text holds 5145 tokens, but maxLength 6000 needs at least/],
+        [["--max-length", "6000"], /text holds 5145 tokens, but --max-length 6000 needs at least/],
       ] as const
     ) {
       const { code, stderr } = await runTask("embed", [...args]);

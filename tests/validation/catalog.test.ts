@@ -489,7 +489,7 @@ Deno.test("validation catalog: every entry point names the parameter, value and 
           "must be a function, got 5",
         );
         assert.deepEqual(
-          [...Deno.readDirSync(dir)].map((e) => e.name),
+          (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name),
           ["a.txt"],
           "nothing created",
         );
@@ -660,7 +660,7 @@ Deno.test("validation catalog through the tasks: one line on stderr, exit code 2
         "--world-size",
         "2",
       ],
-      line: "--rank must be an integer in [0, worldSize - 1] = [0, 1], got 2",
+      line: "--rank must be an integer in [0, --world-size - 1] = [0, 1], got 2",
     },
     {
       task: "batches",
@@ -686,7 +686,7 @@ Deno.test("validation catalog through the tasks: one line on stderr, exit code 2
       task: "embed",
       args: ["-"],
       stdin: "",
-      line: "text is empty, but maxLength 4 needs at least maxLength + 1 = 5 tokens",
+      line: "text is empty, but --max-length 4 needs at least --max-length + 1 = 5 tokens",
     },
     {
       task: "embed",

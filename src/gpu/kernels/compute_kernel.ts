@@ -80,12 +80,22 @@ export interface PreparedRun extends Disposable {
  */
 const uploadBuffers = new WeakMap<GpuDevice, Map<string, GPUBuffer>>();
 
-function forgetUploadBuffers(gpu: GpuDevice): void {
-  uploadBuffers.get(gpu)?.forEach((buffer) => gpu.releaseBuffer(buffer));
-  uploadBuffers.delete(gpu);
+/** Drops upload buffers made in a failed call: one made where out-of-memory struck is invalid. */
+function forgetUploadBuffers(gpu: GpuDevice, made: readonly GPUBuffer[]): void {
+  const buffers = uploadBuffers.get(gpu);
+  for (const buffer of made) {
+    buffers?.forEach((cached, key) => cached === buffer && buffers.delete(key));
+    gpu.releaseBuffer(buffer);
+  }
 }
 
-function uploadBuffer(gpu: GpuDevice, key: string, bytes: number, usage: number): GPUBuffer {
+function uploadBuffer(
+  gpu: GpuDevice,
+  key: string,
+  bytes: number,
+  usage: number,
+  made: GPUBuffer[],
+): GPUBuffer {
   let buffers = uploadBuffers.get(gpu);
   if (buffers === undefined) uploadBuffers.set(gpu, buffers = new Map());
   const current = buffers.get(key);
@@ -100,6 +110,7 @@ function uploadBuffer(gpu: GpuDevice, key: string, bytes: number, usage: number)
     usage: usage | GPUBufferUsage.COPY_DST,
   });
   buffers.set(key, buffer);
+  made.push(buffer);
   return buffer;
 }
 
@@ -155,14 +166,16 @@ export class ComputeKernel {
     const dispatches = nonEmpty(run.dispatches);
     if (dispatches.length === 0) return;
     const pipeline = await this.pipeline(gpu);
+    const made: GPUBuffer[] = [];
     await gpu.checked(this.label, (device) => {
       const storage = storageEntries(
         gpu,
         run,
-        (binding, bytes) => uploadBuffer(gpu, `storage ${binding}`, bytes, GPUBufferUsage.STORAGE),
+        (binding, bytes) =>
+          uploadBuffer(gpu, `storage ${binding}`, bytes, GPUBufferUsage.STORAGE, made),
       );
       const { words, stride } = packUniforms(device, dispatches);
-      const uniforms = uploadBuffer(gpu, "uniform", words.byteLength, GPUBufferUsage.UNIFORM);
+      const uniforms = uploadBuffer(gpu, "uniform", words.byteLength, GPUBufferUsage.UNIFORM, made);
       gpu.write(uniforms, words);
       const groups = this.#bindGroups(device, pipeline, storage, uniforms, stride, dispatches);
       const encoder = device.createCommandEncoder({ label: this.label });
@@ -171,8 +184,7 @@ export class ComputeKernel {
       pass.end();
       device.queue.submit([encoder.finish()]);
     }).catch((error) => {
-      // An upload buffer made in a failed scope may be invalid (out of memory): never reuse it.
-      forgetUploadBuffers(gpu);
+      forgetUploadBuffers(gpu, made);
       throw error;
     });
   }
