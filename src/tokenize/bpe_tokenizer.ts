@@ -1,6 +1,7 @@
 import { encoding_for_model, get_encoding, init, type Tiktoken } from "npm:tiktoken@1.0.22/init";
 import { InputError } from "../errors.ts";
 import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
+import { bpeRanks, encodePiece, mayHoldLongPiece, splitLongPieces } from "./bpe_long_pieces.ts";
 import { tiktokenModule } from "./tiktoken_wasm.js";
 import type { Tokenizer } from "./tokenizer.ts";
 
@@ -155,11 +156,44 @@ function acquire(name: EncodingName): Tiktoken {
   return entry.tiktoken;
 }
 
-function release(name: EncodingName): void {
+function release(name: EncodingName, tiktoken: Tiktoken): void {
   const entry = encoders.get(name);
-  if (entry !== undefined && --entry.users === 0) {
-    entry.tiktoken.free(); // tiktoken's ranks live in WebAssembly memory, outside the JS heap
+  if (entry === undefined || entry.tiktoken !== tiktoken) return; // dropped after a trap
+  if (--entry.users === 0) {
     encoders.delete(name);
+    tiktoken.free(); // tiktoken's ranks live in WebAssembly memory, outside the JS heap
+  }
+}
+
+/**
+ * The error for a WebAssembly trap inside tiktoken (`unreachable`, out of memory): it names the
+ * trap and keeps it as the cause. The encoder is dropped, since its state after a trap is
+ * unknown; tokenizers created afterwards get a fresh one.
+ */
+function tiktokenTrap(
+  name: EncodingName,
+  tiktoken: Tiktoken,
+  error: unknown,
+  chars: number,
+): Error {
+  const entry = encoders.get(name);
+  if (entry?.tiktoken === tiktoken) encoders.delete(name);
+  const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new TiktokenError(
+    `tiktoken's WebAssembly failed (${what}) while encoding ${chars} characters with ${name}`,
+    { cause: error },
+  );
+}
+
+/**
+ * A failure inside tiktoken's WebAssembly (a trap such as `unreachable`), as opposed to bad
+ * input: the message names the trap, and `cause` holds it.
+ */
+export class TiktokenError extends Error {
+  /** @param message What failed. @param options The trap, as `cause`. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TiktokenError";
   }
 }
 
@@ -248,6 +282,30 @@ export function checkNoDisallowedSpecial(text: string, disallowed: Iterable<stri
 }
 
 /**
+ * Throws an {@linkcode InputError} when `text` holds a lone surrogate (half of a UTF-16 pair),
+ * which has no UTF-8 form: tiktoken would silently encode it as U+FFFD.
+ */
+export function checkWellFormed(text: string, parameter = "text"): void {
+  if (text.isWellFormed()) return;
+  let offset = 0;
+  for (; offset < text.length; offset++) {
+    const code = text.charCodeAt(offset);
+    if (code >= 0xd800 && code <= 0xdbff) {
+      const next = text.charCodeAt(offset + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) offset++;
+      else break;
+    } else if (code >= 0xdc00 && code <= 0xdfff) break;
+  }
+  throw new InputError(
+    parameter,
+    `holds a lone surrogate (U+${
+      text.charCodeAt(offset).toString(16).toUpperCase()
+    }) at offset ${offset}, which has no UTF-8 form; fix the text (e.g. text.toWellFormed() ` +
+      `replaces it with U+FFFD)`,
+  );
+}
+
+/**
  * A byte-pair-encoding tokenizer over tiktoken: `gpt2`, `r50k_base`, `p50k_base`, `p50k_edit`,
  * `cl100k_base` and `o200k_base`.
  *
@@ -281,6 +339,7 @@ export class BpeTokenizer implements Tokenizer, Disposable {
   readonly #allowed: ReadonlySet<string>;
   readonly #disallowed: readonly string[];
   #tiktoken: Tiktoken | undefined;
+  #broken: Error | undefined;
 
   /**
    * A tokenizer for the encoding used by a model, e.g. `"gpt-4"` → `cl100k_base`.
@@ -309,10 +368,53 @@ export class BpeTokenizer implements Tokenizer, Disposable {
   }
 
   #encoder(): Tiktoken {
+    if (this.#broken !== undefined) {
+      throw new TiktokenError(
+        `this ${this.#name} tokenizer cannot be used after tiktoken failed; create a new one`,
+        { cause: this.#broken },
+      );
+    }
     if (this.#tiktoken === undefined) {
       throw new InputError("tokenizer", `(${this.#name}) was disposed; create a new BpeTokenizer`);
     }
     return this.#tiktoken;
+  }
+
+  /** Runs a tiktoken call; a WebAssembly trap becomes a {@linkcode TiktokenError}. */
+  #call<T>(chars: number, run: (tiktoken: Tiktoken) => T): T {
+    const tiktoken = this.#encoder();
+    try {
+      return run(tiktoken);
+    } catch (error) {
+      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+      this.#broken = tiktokenTrap(this.#name, tiktoken, error, chars);
+      throw this.#broken;
+    }
+  }
+
+  /**
+   * Ordinary text (no special tokens) → ids: tiktoken for text without long pre-tokens, and a
+   * heap merge over the same ranks for each pre-token longer than 256 characters
+   * (tiktoken's merge is quadratic in a pre-token's length, and traps on very long ones).
+   */
+  #encodeOrdinaryText(text: string, out: number[] | undefined): Uint32Array | undefined {
+    if (!mayHoldLongPiece(text)) {
+      const ids = this.#call(text.length, (tiktoken) => tiktoken.encode_ordinary(text));
+      if (out === undefined) return ids;
+      for (const id of ids) out.push(id);
+      return undefined;
+    }
+    const bpe = bpeRanks(this.#name);
+    const target = out ?? [];
+    for (const segment of splitLongPieces(text, bpe.pattern)) {
+      if (segment.long) {
+        for (const id of encodePiece(segment.text, bpe)) target.push(id);
+      } else {
+        const ids = this.#call(segment.text.length, (t) => t.encode_ordinary(segment.text));
+        for (const id of ids) target.push(id);
+      }
+    }
+    return out === undefined ? Uint32Array.from(target) : undefined;
   }
 
   /** The encoding's name, e.g. `"gpt2"`. */
@@ -343,8 +445,28 @@ export class BpeTokenizer implements Tokenizer, Disposable {
     if (typeof text !== "string") {
       throw new InputError("text", `must be a string, got ${describe(text)}`);
     }
+    checkWellFormed(text);
     checkNoDisallowedSpecial(text, this.#disallowed);
-    return this.#encoder().encode(text, [...this.#allowed]);
+    if (!mayHoldLongPiece(text)) {
+      return this.#call(text.length, (tiktoken) => tiktoken.encode(text, [...this.#allowed]));
+    }
+    // tiktoken encodes the text between special tokens on its own; so does this
+    const ids: number[] = [];
+    const specials = ENCODINGS[this.#name].specialTokens;
+    let from = 0;
+    while (from <= text.length) {
+      let at = text.length;
+      let found: string | undefined;
+      for (const special of this.#allowed) {
+        const index = text.indexOf(special, from);
+        if (index >= 0 && index < at) [at, found] = [index, special];
+      }
+      if (at > from) this.#encodeOrdinaryText(text.slice(from, at), ids);
+      if (found === undefined) break;
+      ids.push(specials[found]);
+      from = at + found.length;
+    }
+    return Uint32Array.from(ids);
   }
 
   /** Text → ids, with special-token strings encoded as ordinary text. */
@@ -352,7 +474,8 @@ export class BpeTokenizer implements Tokenizer, Disposable {
     if (typeof text !== "string") {
       throw new InputError("text", `must be a string, got ${describe(text)}`);
     }
-    return this.#encoder().encode_ordinary(text);
+    checkWellFormed(text);
+    return this.#encodeOrdinaryText(text, undefined)!;
   }
 
   #checkIds(ids: ArrayLike<number>): Uint32Array {
@@ -410,8 +533,9 @@ export class BpeTokenizer implements Tokenizer, Disposable {
   /** Releases this tokenizer's share of the encoder; harmless when called again. */
   dispose(): void {
     if (this.#tiktoken !== undefined) {
+      const tiktoken = this.#tiktoken;
       this.#tiktoken = undefined;
-      release(this.#name);
+      release(this.#name, tiktoken);
     }
   }
 
