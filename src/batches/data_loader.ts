@@ -230,7 +230,8 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
     const { batchSize, shuffle, seed, rank, worldSize } = this.#settings;
     const { ids, maxLength: seqLength, stride, length: windows } = this.#dataset;
     const order = shuffle ? windowOrder(windows, seed, epoch) : undefined;
-    const buffers = new BatchBuffers(batchSize, seqLength);
+    // sized from the data: no batch holds more rows than there are windows
+    const buffers = new BatchBuffers(Math.min(batchSize, windows), seqLength);
     for (let index = 0; index < this.#numBatches; index++) {
       const first = (index * worldSize + rank) * batchSize;
       yield buffers.fill(ids, stride, order, first, Math.min(batchSize, windows - first), index);

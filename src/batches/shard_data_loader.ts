@@ -261,7 +261,12 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
   async *#epoch(epoch: number): AsyncIterableIterator<ShardBatch> {
     const { batchSize, shuffle, worldSize } = this.#settings;
     const segments = this.#segments(epoch);
-    const buffers = new BatchBuffers(batchSize, this.#dataset.maxLength);
+    // sized from the data: no batch holds more rows than the largest shard has windows
+    let rows = 0;
+    for (let k = 0; k < this.#dataset.shards.length; k++) {
+      rows = Math.max(rows, Math.min(batchSize, this.#dataset.windowCount(k)));
+    }
+    const buffers = new BatchBuffers(rows, this.#dataset.maxLength);
     const load = (segment: Segment | undefined): Promise<WindowDataset> | undefined => {
       const loading = segment === undefined ? undefined : this.#dataset.load(segment.shard);
       // a failed read surfaces when the iteration gets to that shard, not as an unhandled one

@@ -19,6 +19,55 @@ export interface ParsedArgs {
   positionals: string[];
 }
 
+/** The values as typed on the command line, by option, so that messages can echo them. */
+const typedValues = new Map<string, string>();
+
+/** The value of an option as typed on the command line, if it was given. */
+export function typedValue(flag: string): string | undefined {
+  return typedValues.get(flag);
+}
+
+const INTEGER = /^-?[0-9]+$/;
+const DECIMAL = /^-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$/;
+
+/**
+ * One option's value from its text: integers are decimal digits (with an optional minus) that
+ * fit a double exactly; numbers are decimal notation (an exponent allowed); strings are not
+ * empty. Anything else (`0x10`, `1e3` as an integer, `" 8"`, `Infinity`) is an
+ * {@linkcode InputError} that echoes the value as typed.
+ */
+export function parseOptionValue(
+  flag: string,
+  type: "string" | "integer" | "number",
+  raw: string,
+): string | number {
+  if (type === "string") {
+    if (raw === "") throw new InputError(flag, "needs a value, got an empty string");
+    return raw;
+  }
+  if (type === "integer") {
+    if (!INTEGER.test(raw)) {
+      throw new InputError(
+        flag,
+        `must be an integer in decimal digits, got ${JSON.stringify(raw)}`,
+      );
+    }
+    const value = Number(raw);
+    if (!Number.isSafeInteger(value)) {
+      throw new InputError(
+        flag,
+        `must be an integer of at most ${Number.MAX_SAFE_INTEGER} in size, got ${raw}`,
+      );
+    }
+    return value === 0 ? 0 : value; // no -0
+  }
+  const value = Number(raw);
+  if (!DECIMAL.test(raw) || !Number.isFinite(value)) {
+    throw new InputError(flag, `must be a decimal number, got ${JSON.stringify(raw)}`);
+  }
+  return value === 0 ? 0 : value;
+}
+
 /** The options of a command, one per line, as `--help` prints them. */
 function usage(command: string, specs: Readonly<Record<string, OptionSpec>>): string {
   const lines = Object.entries(specs).map(([name, spec]) => {
@@ -43,7 +92,11 @@ export function parseArgs(
   const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (!arg.startsWith("--") || arg === "--") {
+    if (arg === "--") {
+      positionals.push(...args.slice(i + 1)); // the end of the options: the rest are FILEs
+      break;
+    }
+    if (!arg.startsWith("--")) {
       positionals.push(arg);
       continue;
     }
@@ -69,22 +122,8 @@ export function parseArgs(
     }
     const raw = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (raw === undefined) throw new InputError(`--${name}`, `needs a value (${spec.help})`);
-    if (spec.type === "string") {
-      options.set(name, raw);
-    } else {
-      const value = Number(raw);
-      const ok = raw.trim() !== "" &&
-        (spec.type === "integer" ? Number.isInteger(value) : Number.isFinite(value));
-      if (!ok) {
-        throw new InputError(
-          `--${name}`,
-          `must be ${spec.type === "integer" ? "an integer" : "a number"}, got ${
-            JSON.stringify(raw)
-          }`,
-        );
-      }
-      options.set(name, value);
-    }
+    options.set(name, parseOptionValue(`--${name}`, spec.type, raw));
+    typedValues.set(`--${name}`, raw);
   }
   return { options, positionals };
 }

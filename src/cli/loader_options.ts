@@ -4,7 +4,7 @@ import { type CreateDataLoaderOptions, createDataLoaderV1 } from "../batches/cre
 import type { Batch, DataLoader } from "../batches/data_loader.ts";
 import { InputError } from "../errors.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
-import type { OptionSpec } from "./cli.ts";
+import { type OptionSpec, typedValue } from "./cli.ts";
 
 /** The windowing and batching options of the batches and embed tasks. */
 export const LOADER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -43,10 +43,16 @@ export function asOptionError(
     : error.parameter;
   // Library names inside the message too ("maxLength + 1"), where they cannot be mistaken for
   // words: the camelCase ones.
-  const problem = error.message.slice(error.parameter.length + 1).replace(
+  let problem = error.message.slice(error.parameter.length + 1).replace(
     /\b(batchSize|maxLength|worldSize)\b/g,
     (name) => OPTION_OF[name],
   );
+  // the value as the user typed it ("0010", "1.50"), not as the number it became
+  const typed = typedValue(parameter);
+  const got = /, got (-?[0-9.eE+-]+)$/.exec(problem);
+  if (typed !== undefined && got !== null && got[1] !== typed && Number(got[1]) === Number(typed)) {
+    problem = problem.slice(0, got.index) + `, got ${typed}`;
+  }
   if (parameter === error.parameter && problem === error.message.slice(parameter.length + 1)) {
     throw error;
   }

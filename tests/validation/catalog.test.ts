@@ -644,7 +644,7 @@ Deno.test("validation catalog through the tasks: one line on stderr, exit code 2
     {
       task: "batches",
       args: ["--batch-size", "1", "--max-length", "4", "--stride", "1.5"],
-      line: '--stride must be an integer, got "1.5"',
+      line: '--stride must be an integer in decimal digits, got "1.5"',
     },
     {
       task: "batches",
@@ -732,5 +732,80 @@ Deno.test("validation catalog through the tasks: one line on stderr, exit code 2
         assert.equal(code, 2);
         assert.equal(stdout, "");
       }),
+  );
+});
+
+// Hostile input through the tasks: each case failed (crashed, hung, or did something else)
+// before its check existed.
+const LOADER = ["--batch-size", "1", "--max-length", "4", "--stride", "4"];
+
+Deno.test("validation catalog, hostile input through the tasks: one line, exit code 2", async (t) => {
+  const cases: { task: string; args: string[]; stdin?: string | Uint8Array; line: string }[] = [
+    // integers are decimal digits; messages echo the value as typed
+    ...["0x10", "0b11", "1e3", "  8", "8 ", "+8", "", "٣"].map((typed) => ({
+      task: "batches",
+      args: ["--batch-size", typed, "--max-length", "4", "--stride", "4"],
+      line: `--batch-size must be an integer in decimal digits, got ${JSON.stringify(typed)}`,
+    })),
+    {
+      task: "batches",
+      args: [...LOADER, "--shuffle", "--seed", "04294967296"],
+      line: `--seed ${SEED} 04294967296`,
+    },
+    {
+      task: "batches",
+      args: [...LOADER, "--shuffle", "--seed", "99999999999999999999"],
+      line: "--seed must be an integer of at most 9007199254740991 in size, got " +
+        "99999999999999999999",
+    },
+    {
+      task: "prepare",
+      args: ["data/the-verdict.txt", "--out", "x", "--val-fraction", "0x1"],
+      line: '--val-fraction must be a decimal number, got "0x1"',
+    },
+    {
+      task: "prepare",
+      args: ["data/the-verdict.txt", "--out", "x", "--val-fraction", "Infinity"],
+      line: '--val-fraction must be a decimal number, got "Infinity"',
+    },
+    // `--` ends the options: what follows is a FILE, `--` itself is not one
+    {
+      task: "tokenize",
+      args: ["--", "--no-such-file"],
+      line: `${ROOT_PATH}/--no-such-file does not exist`,
+    },
+    {
+      task: "prepare",
+      args: ["data/the-verdict.txt", "--out", ""],
+      line: "--out needs a value, got an empty string",
+    },
+  ];
+  for (const { task, args, stdin, line } of cases) {
+    await t.step(`deno task ${task} ${args.map((a) => JSON.stringify(a)).join(" ")}`, async () => {
+      const { code, stdout, stderr } = await runTask(task, args, stdin);
+      assert.equal(stderr, `deno task ${task}: ${line}\n`);
+      assert.equal(code, 2);
+      assert.equal(stdout, "");
+    });
+  }
+  await t.step(
+    "--batch-size 3000000000 --no-drop-last: buffers sized from the windows",
+    async () => {
+      const { code, stdout, stderr } = await runTask("batches", [
+        "--batch-size",
+        "3000000000",
+        "--max-length",
+        "4",
+        "--stride",
+        "4",
+        "--no-drop-last",
+        "--json",
+      ]);
+      assert.equal(stderr, "");
+      assert.equal(code, 0);
+      const out = JSON.parse(stdout);
+      assert.equal(out.num_batches, 1);
+      assert.equal(out.last_batch.inputs.length, out.num_windows);
+    },
   );
 });
