@@ -37,7 +37,12 @@ export {
   type EncodingName,
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
-export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+export {
+  decodeUtf8,
+  MAX_TEXT_BYTES,
+  readTextFile,
+  readTextStream,
+} from "./src/tokenize/read_text.ts";
 
 // windows: token ids → sliding-window datasets
 export {

@@ -3,7 +3,7 @@
 import { InputError } from "../errors.ts";
 import { GpuError } from "../gpu/gpu_error.ts";
 import { SAMPLE_TEXT_URL } from "./sample_text.ts";
-import { decodeUtf8, readTextFile } from "../tokenize/read_text.ts";
+import { readTextFile, readTextStream } from "../tokenize/read_text.ts";
 
 /** How one option is parsed. */
 export interface OptionSpec {
@@ -142,11 +142,24 @@ export function userPath(path: string): string {
 
 /** Reads the text of `FILE`, or of standard input for `-`, as strict UTF-8. */
 export async function readInput(path: string): Promise<string> {
-  if (path === "-") {
-    const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
-    return decodeUtf8(bytes, "standard input");
+  try {
+    return path === "-"
+      ? await readTextStream(Deno.stdin.readable, "standard input")
+      : await readTextFile(userPath(path));
+  } catch (error) {
+    // the size limit's advice in the CLI's terms
+    if (error instanceof InputError && error.message.includes("with prepareShards (")) {
+      throw new InputError(
+        error.parameter,
+        error.message.slice(error.parameter.length + 1)
+          .replace(
+            /with prepareShards \(deno task prepare in the CLI\)$/,
+            "with deno task prepare",
+          ),
+      );
+    }
+    throw error;
   }
-  return await readTextFile(userPath(path));
 }
 
 /**

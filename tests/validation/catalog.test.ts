@@ -788,6 +788,64 @@ Deno.test("validation catalog, hostile input through the tasks: one line, exit c
       assert.equal(stdout, "");
     });
   }
+  const LIMIT = "the limit for a text read whole into memory; stream larger corpora into token " +
+    "shards with deno task prepare";
+  await t.step(
+    "only regular files are read: a FIFO, a folder; an oversized file",
+    () =>
+      withTempDir(async (dir) => {
+        await new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).output();
+        const big = `${dir}/big.txt`;
+        using file = await Deno.create(big);
+        await file.truncate(600_000_000); // a 600 MB text of NUL characters (sparse)
+        for (
+          const [path, line] of [
+            [
+              `${dir}/fifo`,
+              "is a FIFO (named pipe), not a regular file; only regular files are read",
+            ],
+            [dir, "is a folder, not a regular file; only regular files are read"],
+            [big, `is 600000000 bytes, more than 268435456 bytes (256 MiB), ${LIMIT}`],
+          ]
+        ) {
+          for (const task of ["tokenize", "batches", "embed"]) {
+            const args = task === "batches" ? [path, ...LOADER] : [path];
+            const { code, stdout, stderr } = await runTask(task, args);
+            assert.equal(stderr, `deno task ${task}: ${path} ${line}\n`);
+            assert.equal(code, 2);
+            assert.equal(stdout, "");
+          }
+        }
+      }),
+  );
+  await t.step("standard input stops at the limit (tokenize - < /dev/zero)", async () => {
+    const child = new Deno.Command("deno", {
+      args: ["task", "--quiet", "tokenize", "-"],
+      cwd: ROOT_PATH,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", INIT_CWD: ROOT_PATH },
+    }).spawn();
+    // an endless stream of zero bytes, as /dev/zero gives, until the task stops reading
+    const writer = child.stdin.getWriter();
+    const zeros = new Uint8Array(1 << 20);
+    const writing = (async () => {
+      try {
+        while (true) await writer.write(zeros);
+      } catch {
+        // the task closed its standard input
+      }
+    })();
+    const { code, stdout, stderr } = await child.output();
+    await writing;
+    assert.equal(
+      new TextDecoder().decode(stderr),
+      `deno task tokenize: standard input holds more than 268435456 bytes (256 MiB), ${LIMIT}\n`,
+    );
+    assert.equal(code, 2);
+    assert.equal(stdout.length, 0);
+  });
   await t.step(
     "--batch-size 3000000000 --no-drop-last: buffers sized from the windows",
     async () => {
