@@ -1,12 +1,12 @@
-import { InputError } from "../errors.ts";
-import { checkBoolean, checkInteger, checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import {
   BatchBuffers,
   batchesPerEpoch,
   checkEveryRankHasBatches,
   windowOrder,
-} from "../internal/epoch_batches.ts";
-import { checkSeed, MAX_SEED } from "../internal/prng.ts";
+} from "./_epoch_batches.ts";
+import { checkSeed, MAX_SEED } from "../util/prng.ts";
 import { WindowDataset } from "../windows/window_dataset.ts";
 
 /** Options of {@linkcode DataLoader}. */

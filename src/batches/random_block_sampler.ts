@@ -1,6 +1,6 @@
-import { checkInteger, checkOptions } from "../internal/checks.ts";
-import { gatherWindows } from "../internal/gather_windows.ts";
-import { checkSeed, Prng } from "../internal/prng.ts";
+import { checkInteger, checkOptions } from "../util/checks.ts";
+import { gatherWindows } from "./_gather_windows.ts";
+import { checkSeed, Prng } from "../util/prng.ts";
 import { checkEnoughTokens, checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
 import type { Batch } from "./data_loader.ts";
 

@@ -1,12 +1,12 @@
-import { InputError } from "../errors.ts";
-import { checkBoolean, checkInteger, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkBoolean, checkInteger, describe } from "../util/checks.ts";
 import {
   BatchBuffers,
   batchesPerEpoch,
   checkEveryRankHasBatches,
   windowOrder,
-} from "../internal/epoch_batches.ts";
-import { MAX_SEED, Prng } from "../internal/prng.ts";
+} from "./_epoch_batches.ts";
+import { MAX_SEED, Prng } from "../util/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
 import type { TokenArray, WindowDataset } from "../windows/window_dataset.ts";
 import {

@@ -1,8 +1,12 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, describe } from "../util/checks.ts";
 import { checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
 import type { GpuDevice } from "./device.ts";
-import { checkOutputSize, streamBindings, windowIdsProgram } from "./kernels/embedding_program.ts";
+import {
+  checkOutputSize,
+  streamBindings,
+  windowIdsProgram,
+} from "./kernels/embedding/embedding_program.ts";
 import type { TensorStorageOptions } from "./storage_layout.ts";
 import { makeReadOnly, planTensorStorage, Tensor } from "./tensor.ts";
 

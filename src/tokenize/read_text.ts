@@ -1,5 +1,5 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, describe } from "../util/checks.ts";
 
 /** The offset of the first byte that does not start or continue a valid UTF-8 sequence. */
 function firstInvalidUtf8(bytes: Uint8Array): number {

@@ -1,5 +1,5 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 
 /** Token ids as the windowing stage takes them: 32-bit, or 16-bit for vocabularies up to 65,536. */
 export type TokenArray = Uint32Array | Uint16Array;
