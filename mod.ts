@@ -37,21 +37,20 @@ export {
   type EncodingName,
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
-export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+export { readTextFile } from "./src/tokenize/read_text.ts";
+export { decodeUtf8 } from "./src/util/utf8.ts";
 
 // windows: token ids → sliding-window datasets
-export {
-  type TokenArray,
-  WindowDataset,
-  type WindowDatasetOptions,
-} from "./src/windows/window_dataset.ts";
+export type { TokenArray } from "./src/tokenize/token_ids.ts";
+export { WindowDataset, type WindowDatasetOptions } from "./src/windows/window_dataset.ts";
 export {
   type TrainValidationSplit,
   trainValidationSplit,
 } from "./src/windows/train_validation_split.ts";
 
 // batches: windows → [batch, seqLength] inputs and targets
-export { type Batch, DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
+export type { Batch } from "./src/batches/batch.ts";
+export { DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
 export {
   RandomBlockSampler,
   type RandomBlockSamplerOptions,

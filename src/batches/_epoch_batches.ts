@@ -1,9 +1,9 @@
 // What the data loaders share: how many batches an epoch has, the seeded window order, and the
 // buffers a batch is gathered into. The in-memory DataLoader and the shard loader use the same
 // pieces, so that a shard's batches are exactly the in-memory loader's batches of that shard.
-import type { Batch } from "./data_loader.ts";
+import type { Batch } from "./batch.ts";
 import { InputError } from "../util/errors.ts";
-import type { TokenArray } from "../windows/window_dataset.ts";
+import type { TokenArray } from "../tokenize/token_ids.ts";
 import { gatherWindows } from "./_gather_windows.ts";
 import { Prng } from "../util/prng.ts";
 

@@ -1,4 +1,4 @@
-import type { TokenArray } from "../windows/window_dataset.ts";
+import type { TokenArray } from "../tokenize/token_ids.ts";
 
 /**
  * Copies `rows` windows into row-major `[rows, seqLength]` batch arrays: row `r` of `inputs` gets

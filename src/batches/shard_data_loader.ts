@@ -8,13 +8,10 @@ import {
 } from "./_epoch_batches.ts";
 import { MAX_SEED, Prng } from "../util/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
-import type { TokenArray, WindowDataset } from "../windows/window_dataset.ts";
-import {
-  type Batch,
-  checkLoaderOptions,
-  type DataLoaderOptions,
-  type LoaderSettings,
-} from "./data_loader.ts";
+import type { TokenArray } from "../tokenize/token_ids.ts";
+import type { WindowDataset } from "../windows/window_dataset.ts";
+import type { Batch } from "./batch.ts";
+import { checkLoaderOptions, type DataLoaderOptions, type LoaderSettings } from "./data_loader.ts";
 
 /** Options of {@linkcode ShardDataLoader}: those of {@linkcode DataLoader}, and prefetching. */
 export interface ShardDataLoaderOptions extends DataLoaderOptions {

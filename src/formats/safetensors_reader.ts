@@ -1,6 +1,6 @@
 import { InputError } from "../util/errors.ts";
 import { checkBoolean, checkInteger, describe } from "../util/checks.ts";
-import { decodeUtf8 } from "../tokenize/read_text.ts";
+import { decodeUtf8 } from "../util/utf8.ts";
 import {
   bf16ArrayToF32,
   bf16BitsToF32,

@@ -4,7 +4,7 @@
 import { InputError } from "../util/errors.ts";
 import { checkInteger, describe } from "../util/checks.ts";
 import type { GpuDevice } from "../gpu/device.ts";
-import type { TableDType } from "../gpu/kernels/embedding/embedding_program.ts";
+import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { formatShape, IO_CHUNK_BYTES } from "../formats/safetensors_format.ts";

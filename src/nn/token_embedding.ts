@@ -1,7 +1,7 @@
 import { InputError } from "../util/errors.ts";
 import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
-import type { TableDType } from "../gpu/kernels/embedding/embedding_program.ts";
+import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding/embedding_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";

@@ -2,7 +2,7 @@ import { InputError } from "../util/errors.ts";
 import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { checkEncodingName, type EncodingName, ENCODINGS } from "./bpe_tokenizer.ts";
 import { BpeWorkerPool } from "./bpe_worker_pool.ts";
-import { decodeUtf8 } from "./read_text.ts";
+import { decodeUtf8 } from "../util/utf8.ts";
 import { lastSafeCut, nextSafeCut } from "./safe_cut.ts";
 import {
   MAX_SHARD_TOKENS,

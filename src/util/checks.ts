@@ -111,3 +111,32 @@ export function describe(value: unknown): string {
 function withArticle(noun: string): string {
   return (/^[aeio]/i.test(noun) ? "an " : "a ") + noun; // "a Uint8Array", "an Int32Array"
 }
+
+/**
+ * Throws an {@linkcode InputError} unless `ids` is a `Uint32Array` or `Uint16Array` of at most
+ * `maxLength` elements: the arrays of unsigned ids that the pipeline's stages and the GPU's
+ * token stream index with 32-bit offsets.
+ *
+ * @param parameter The parameter's name, used in the message.
+ * @param ids The value to check.
+ * @param maxLength The most elements allowed.
+ */
+export function checkIdArray(
+  parameter: string,
+  ids: unknown,
+  maxLength: number,
+): asserts ids is Uint32Array | Uint16Array {
+  if (!(ids instanceof Uint32Array || ids instanceof Uint16Array)) {
+    throw new InputError(
+      parameter,
+      `must be a Uint32Array or Uint16Array of token ids, got ${describe(ids)}` +
+        (Array.isArray(ids) ? " (use Uint32Array.from(ids))" : ""),
+    );
+  }
+  if (ids.length > maxLength) {
+    throw new InputError(parameter, `must hold at most ${maxLength} tokens, got ${ids.length}`);
+  }
+}
+
+/** The most ids a stream holds: offsets into it are 32-bit unsigned integers. */
+export const MAX_STREAM_IDS = 0xffff_ffff;

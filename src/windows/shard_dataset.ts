@@ -5,11 +5,11 @@ import { listShards, readShardTokens } from "../formats/shard_reader.ts";
 import {
   checkEnoughTokens,
   checkWindowOptions,
-  type TokenArray,
   windowCount,
   WindowDataset,
   type WindowDatasetOptions,
 } from "./window_dataset.ts";
+import type { TokenArray } from "../tokenize/token_ids.ts";
 
 /**
  * Reads `count` tokens of a shard from token `start` on. The default is

@@ -27,7 +27,11 @@ export interface CheckedIds {
  * Checks token ids before any GPU work: integers in `[0, vocabSize)`, in an array of a known
  * shape. The first bad id is reported with its position, e.g. `ids[1][3] is 50257`.
  */
-export function checkTokenIds(parameter: string, ids: EmbeddingIds, vocabSize: number): CheckedIds {
+export function checkEmbeddingIds(
+  parameter: string,
+  ids: EmbeddingIds,
+  vocabSize: number,
+): CheckedIds {
   const { values, shape } = flatten(parameter, ids);
   const data = new Uint32Array(values.length);
   for (let i = 0; i < values.length; i++) {

@@ -25,9 +25,7 @@ import { InputError } from "../../../util/errors.ts";
 import type { GpuDevice, KernelLayout } from "../../device.ts";
 import type { Tensor } from "../../tensor.ts";
 import { type ComputeKernel, type Dispatch, kernelFor } from "../compute_kernel.ts";
-
-/** Element types a token table may have. */
-export type TableDType = "f32" | "f16";
+import type { TableDType } from "../tensor_checks.ts";
 
 /**
  * Rows each invocation computes (sharing one positional load): the fastest of 1, 2, 4 and 8 in

@@ -5,10 +5,9 @@ import {
   embeddingDispatches,
   embeddingProgram,
   tableBindings,
-  type TableDType,
 } from "./embedding_program.ts";
-import { checkTableTensor } from "../tensor_checks.ts";
-import { checkTokenIds, type EmbeddingIds } from "./embedding_ids.ts";
+import { checkTableTensor, type TableDType } from "../tensor_checks.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "./embedding_ids.ts";
 
 /**
  * Token-embedding lookup on the GPU (`nn.Embedding`'s forward): `out[..., :] = table[ids[...], :]`
@@ -39,7 +38,7 @@ export async function gather(
 ): Promise<Tensor<"f32">> {
   checkTableTensor("table", table);
   const [vocab, dim] = table.shape;
-  const checked = checkTokenIds("ids", ids, vocab);
+  const checked = checkEmbeddingIds("ids", ids, vocab);
   const gpu = table.device;
   const shape = [...checked.shape, dim];
   checkOutputSize(gpu, "ids", shape);

@@ -8,7 +8,6 @@ import {
   type ProgramOptions,
   streamBindings,
   tableBindings,
-  type TableDType,
 } from "./embedding_program.ts";
 import { checkPositions } from "./positional_add.ts";
 import {
@@ -16,8 +15,9 @@ import {
   checkOneBinding,
   checkTableTensor,
   sameDevice,
+  type TableDType,
 } from "../tensor_checks.ts";
-import { checkTokenIds, type EmbeddingIds } from "./embedding_ids.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "./embedding_ids.ts";
 
 /**
  * The book's input embeddings in one GPU pass (token lookup fused with the positional add):
@@ -52,7 +52,7 @@ export async function gatherPositionalAdd(
   checkFloatTensor("positions", positions, { exactly: 2 });
   const gpu = sameDevice({ table, positions });
   const [vocab, dim] = table.shape;
-  const checked = checkTokenIds("ids", ids, vocab);
+  const checked = checkEmbeddingIds("ids", ids, vocab);
   if (checked.shape.length === 0) {
     throw new InputError("ids", "must have at least one dimension (the sequence)");
   }
