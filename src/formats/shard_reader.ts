@@ -1,9 +1,12 @@
 import { InputError } from "../util/errors.ts";
 import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { openRegularFile } from "../util/regular_file.ts";
+import { parentDir } from "../util/atomic_file.ts";
 import {
   checkShardInfo,
   checkShardSize,
   decodeShardHeader,
+  PREPARE_COMMIT_RECORD,
   SHARD_HEADER_BYTES,
   type ShardInfo,
   type ShardSplit,
@@ -22,16 +25,32 @@ export interface ListShardsOptions {
   split?: ShardSplit;
 }
 
+/**
+ * Throws an {@linkcode InputError} when `dir` holds the record of a `prepareShards` run that was
+ * stopped while it moved a finished set into place: the folder is a mix of two sets until the
+ * next run puts it back.
+ */
+export async function checkNoInterruptedPrepare(dir: string): Promise<void> {
+  try {
+    await Deno.lstat(`${dir}/${PREPARE_COMMIT_RECORD}`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) return;
+    throw error;
+  }
+  throw new InputError(
+    dir,
+    `holds an unfinished set of shards: a prepare run was stopped while it moved its shards into ` +
+      `place (${PREPARE_COMMIT_RECORD} is there); run prepare into this folder again, which ` +
+      `first puts the folder back as it was`,
+  );
+}
+
 async function openShard(path: string): Promise<Deno.FsFile> {
   if (typeof path !== "string" || path === "") {
     throw new InputError("path", `must be a shard's path, got ${describe(path)}`);
   }
-  try {
-    return await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new InputError(path, "does not exist");
-    throw error;
-  }
+  await checkNoInterruptedPrepare(parentDir(path));
+  return (await openRegularFile(path, path)).file;
 }
 
 async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<number> {
@@ -205,8 +224,21 @@ export async function listShards(
   }
   const names: string[] = [];
   try {
+    await checkNoInterruptedPrepare(dir.replace(/(.)[\\/]+$/, "$1"));
     for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile || entry.name.startsWith(".") || !entry.name.endsWith(".bin")) continue;
+      if (entry.name.startsWith(".") || !entry.name.endsWith(".bin")) continue;
+      if (!entry.isFile) {
+        // never skipped without a word: a link or a folder named like a shard is an error
+        const kind = entry.isSymlink
+          ? "a symbolic link"
+          : entry.isDirectory
+          ? "a folder"
+          : "a special file";
+        throw new InputError(
+          `${dir.replace(/[\\/]+$/, "")}/${entry.name}`,
+          `is ${kind}, not a regular file; shards are read from regular files only`,
+        );
+      }
       if (split === undefined || shardSplitOf(entry.name) === split) names.push(entry.name);
     }
   } catch (error) {

@@ -6,13 +6,16 @@ import { decodeUtf8 } from "../util/utf8.ts";
 import { lastSafeCut, nextSafeCut } from "./safe_cut.ts";
 import {
   MAX_SHARD_TOKENS,
+  PREPARE_COMMIT_RECORD,
+  PREPARE_STAGING,
   shardFileName,
   type ShardInfo,
   type ShardSplit,
   type ShardVersion,
   shardVersionFor,
 } from "../formats/shard_format.ts";
-import { commitFile } from "../util/atomic_file.ts";
+import { pathExists } from "../util/atomic_file.ts";
+import { openRegularFile, statRegularFile } from "../util/regular_file.ts";
 import { ShardWriter } from "../formats/shard_writer.ts";
 
 /** Options of {@linkcode prepareShards}. */
@@ -41,6 +44,102 @@ export interface PrepareShardsOptions {
   chunkBytes?: number;
   /** Called after each piece of text is tokenized and written. */
   onProgress?: (progress: PrepareProgress) => void;
+  /**
+   * Called at each step of moving the finished set into place (after the commit record is
+   * written, after each shard is moved, once committed); the step waits for a returned promise.
+   * For progress displays and fault-injection tests.
+   */
+  onCommitStep?: (step: PrepareCommitStep) => void | Promise<void>;
+}
+
+/** A step of {@linkcode prepareShards}' commit. */
+export type PrepareCommitStep =
+  | { readonly step: "recorded" }
+  | { readonly step: "moved-aside" | "moved-in"; readonly name: string }
+  | { readonly step: "committed" };
+
+/** What {@linkcode PREPARE_COMMIT_RECORD} holds: enough to put the folder back as it was. */
+interface CommitRecord {
+  /** The new shards' names, in the staging folder until moved in. */
+  readonly shards: readonly string[];
+  /** The folder's earlier shards, moved to `staging/old/` before the new ones move in. */
+  readonly old: readonly string[];
+}
+
+/**
+ * Puts a shard folder back as it was before an interrupted `prepareShards` run: undoes a
+ * commit that was stopped half-way (its record names every move), then removes the staging
+ * folder. Returns whether there was anything to clean.
+ */
+async function recoverInterruptedPrepare(dir: string): Promise<boolean> {
+  const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
+  const staging = `${dir}/${PREPARE_STAGING}`;
+  let record: CommitRecord | undefined;
+  try {
+    record = JSON.parse(await Deno.readTextFile(recordPath));
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      if (!(error instanceof SyntaxError)) throw error;
+      record = { shards: [], old: [] }; // written atomically, so never torn; but never trusted
+    }
+  }
+  if (record !== undefined) {
+    const old = new Set(record.old);
+    for (const name of record.shards) {
+      if (await isMovedIn(dir, name, old)) await Deno.remove(`${dir}/${name}`);
+    }
+    for (const name of record.old) {
+      if (await pathExists(`${staging}/old/${name}`)) {
+        await Deno.rename(`${staging}/old/${name}`, `${dir}/${name}`);
+      }
+    }
+    await Deno.remove(recordPath);
+  }
+  const debris = await pathExists(staging);
+  if (debris) await Deno.remove(staging, { recursive: true });
+  return record !== undefined || debris;
+}
+
+/**
+ * Whether `dir/name` is a new shard that an interrupted commit moved in: not an old shard still
+ * in place, not a file that appeared there meanwhile (a new shard is linked in, then unlinked
+ * from the staging folder, so while both names exist they are one file).
+ */
+async function isMovedIn(dir: string, name: string, old: ReadonlySet<string>): Promise<boolean> {
+  const staging = `${dir}/${PREPARE_STAGING}`;
+  if (old.has(name) && !await pathExists(`${staging}/old/${name}`)) return false;
+  let target: Deno.FileInfo;
+  try {
+    target = await Deno.lstat(`${dir}/${name}`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+  try {
+    const staged = await Deno.lstat(`${staging}/${name}`);
+    return staged.ino === target.ino && staged.dev === target.dev;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return true;
+    throw error;
+  }
+}
+
+/** Moves a file to a name that must be free (a link, then an unlink): nothing is replaced. */
+async function moveToFreeName(from: string, to: string): Promise<void> {
+  try {
+    await Deno.link(from, to);
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new InputError(to, "appeared while the shards were being moved into place; it is kept");
+    }
+    throw error;
+  }
+  await Deno.remove(from);
+}
+
+/** The size and modification time of an input, to notice it changing while it is read. */
+function fingerprint(info: Deno.FileInfo): string {
+  return `${info.size} bytes, modified ${info.mtime?.toISOString() ?? "at an unknown time"}`;
 }
 
 /** How far {@linkcode prepareShards} has come. */
@@ -82,6 +181,17 @@ const DEFAULT_SHARD_TOKENS = 100_000_000;
 export const DEFAULT_PREPARE_WORKERS = 4;
 const DEFAULT_CHUNK_BYTES = 1 << 20;
 const SHARD_NAME = /^(?:train|val)_\d{6,}\.bin$/;
+/** The most characters of a file held while looking for a place to cut it: 64 Mi. */
+const MAX_UNCUT_CHARS = 64 * 1024 * 1024;
+
+/** The error for an input that changed while it was read. */
+function changed(path: string): InputError {
+  return new InputError(
+    path,
+    "changed while it was read (its size or modification time is not what it was at the start); " +
+      "nothing was written: run prepare again once the file is complete",
+  );
+}
 
 /** UTF-8 bytes of `text[from..to)` (text decoded from UTF-8 has no lone surrogates). */
 function utf8Length(text: string, from = 0, to = text.length): number {
@@ -189,11 +299,20 @@ type Pending = { ids: Promise<Uint32Array>; bytesDone: number } | "train";
  * `[eot, ...encodeOrdinary(text)]` per document while memory stays bounded.
  *
  * Shards hold `shardTokens` tokens each and are named `val_000000.bin` (with `valFraction`) and
- * `train_000001.bin`, … in one numbering. They are written to a hidden folder inside `outDir`
- * and moved into place only when every file was prepared: a run that fails while preparing
- * leaves no shard behind (with `overwrite`, the moves into place replace the old shards one by
- * one).
- * Existing shards there are an {@linkcode InputError} (before any work) unless `overwrite` is set.
+ * `train_000001.bin`, … in one numbering. Existing shards there are an {@linkcode InputError}
+ * (before any work) unless `overwrite` is set.
+ *
+ * **All or nothing.** The set is built in the hidden folder `outDir/.prepare-staging` and moved
+ * into place only when every file was read to its end unchanged (an input whose size or
+ * modification time changes while it is read is an {@linkcode InputError}). Before the first
+ * move, a commit record (`outDir/.prepare-commit.json`) names every move: the earlier shards
+ * go aside into the staging folder, the new ones come in, and removing the record is the
+ * commit. A run that fails leaves the folder as it was; a run that is killed leaves it as it
+ * was, or complete, or (killed during the moves) marked by the record, which every reader
+ * (`listShards`, `readShard…`, `ShardDataset`, `ShardDataLoader`) refuses. The next run into
+ * the folder first puts it back as it was and removes the debris of the stopped run. Folders
+ * made by other tools (llm.c's scripts) have no record and load as they are. Run one
+ * `prepareShards` per folder at a time.
  *
  * @example
  * ```ts
@@ -262,15 +381,10 @@ export async function prepareShards(
   checkInteger("workers", workers, 1, 256);
 
   let totalBytes = 0;
+  const before = new Map<string, Deno.FileInfo>();
   for (const file of files) {
-    let info: Deno.FileInfo;
-    try {
-      info = await Deno.stat(file);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) throw new InputError(file, "does not exist");
-      throw error;
-    }
-    if (!info.isFile) throw new InputError(file, "is not a file");
+    const info = await statRegularFile(file, file);
+    before.set(file, info);
     totalBytes += info.size;
   }
   const dir = outDir.replace(/(.)[\\/]+$/, "$1");
@@ -285,6 +399,8 @@ export async function prepareShards(
     }
     throw error;
   }
+  // a run stopped earlier leaves the folder as it was, plus debris removed here
+  await recoverInterruptedPrepare(dir);
   const existing: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
     if (SHARD_NAME.test(entry.name)) existing.push(entry.name);
@@ -300,12 +416,15 @@ export async function prepareShards(
   }
 
   using pool = new BpeWorkerPool(encoding, { workers });
-  let staging: string;
+  const staging = `${dir}/${PREPARE_STAGING}`;
   try {
-    staging = await Deno.makeTempDir({ dir, prefix: ".prepare-" });
+    await Deno.mkdir(staging);
   } catch (error) {
     if (error instanceof Deno.errors.PermissionDenied) {
       throw new InputError(dir, `is not writable (${error.message})`);
+    }
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new InputError(dir, `is being prepared by another run (${PREPARE_STAGING} appeared)`);
     }
     throw error;
   }
@@ -371,7 +490,9 @@ export async function prepareShards(
         valPending = false;
       }
       await submit({ ids: Promise.resolve(eot), bytesDone: inputBytes });
-      using file = await Deno.open(path, { read: true });
+      const opened = await openRegularFile(path, path);
+      using file = opened.file;
+      if (fingerprint(opened.info) !== fingerprint(before.get(path)!)) throw changed(path);
       const buffer = new Uint8Array(chunkBytes + 3);
       let carried = 0; // bytes of an incomplete UTF-8 character at the start of `buffer`
       let fileOffset = 0; // offset in the file of `buffer[0]`
@@ -392,26 +513,60 @@ export async function prepareShards(
           text = text.slice(cut);
         }
         scanned = Math.max(1, text.length);
+        if (text.length > MAX_UNCUT_CHARS) {
+          throw new InputError(
+            path,
+            `has ${MAX_UNCUT_CHARS} characters without a place to cut before byte offset ` +
+              `${fileOffset} (a space or tab after a word, or a lone newline); prepare holds at ` +
+              `most that much of a file at a time`,
+          );
+        }
+      }
+      // the file must be the one measured at the start, read to its end
+      const after = await file.stat();
+      if (
+        fileOffset !== before.get(path)!.size || fingerprint(after) !== fingerprint(opened.info)
+      ) {
+        throw changed(path);
       }
       await submitText(text);
     }
     if (valPending) await submit("train");
     while (pending.length > 0) await drainOne();
     await sink.finish();
-    // every file is prepared: move the shards into place and drop those of an earlier run
-    for (const { name } of sink.shards) {
-      await commitFile(`${staging}/${name}`, `${dir}/${name}`, options.overwrite ?? false);
-    }
-    const written = new Set(sink.shards.map(({ name }) => name));
-    for (const name of existing) {
-      if (!written.has(name)) await Deno.remove(`${dir}/${name}`);
-    }
   } catch (error) {
     await sink.abort();
-    throw error;
-  } finally {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw error;
   }
+  // Every file is prepared. The commit record names every move before the first one, so that
+  // the folder can be put back as it was at any point; readers refuse the folder while it is
+  // there, and removing it is the commit.
+  const step = options.onCommitStep ?? (() => {});
+  const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
+  const record: CommitRecord = { shards: sink.shards.map(({ name }) => name), old: existing };
+  try {
+    await Deno.writeTextFile(`${staging}/commit.json`, JSON.stringify(record));
+    await Deno.rename(`${staging}/commit.json`, recordPath);
+    await step({ step: "recorded" });
+    if (existing.length > 0) await Deno.mkdir(`${staging}/old`);
+    for (const name of existing) {
+      await Deno.rename(`${dir}/${name}`, `${staging}/old/${name}`);
+      await step({ step: "moved-aside", name });
+    }
+    for (const name of record.shards) {
+      // the old shards are aside: every name is free unless a file appeared meanwhile
+      await moveToFreeName(`${staging}/${name}`, `${dir}/${name}`);
+      await step({ step: "moved-in", name });
+    }
+    await Deno.remove(recordPath);
+  } catch (error) {
+    // put the folder back as it was, if the file system lets us
+    await recoverInterruptedPrepare(dir).catch(() => {});
+    throw error;
+  }
+  await step({ step: "committed" });
+  await Deno.remove(staging, { recursive: true });
   return {
     encoding,
     version,

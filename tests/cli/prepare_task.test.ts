@@ -171,7 +171,7 @@ Deno.test("deno task prepare: summary line and clear errors", async (t) => {
       );
       assertOneLineError(
         await runTask("prepare", [input, "--out", `${dir}/e`, "--shard-tokens", "x"]),
-        /--shard-tokens must be an integer, got "x"/,
+        /--shard-tokens must be an integer in decimal digits, got "x"/,
       );
     });
   });

@@ -234,7 +234,10 @@ Deno.test("a failed preparation leaves no shard behind; existing shards are kept
         ],
         [[[good], { outDir: dir, encoding: "gpt5" as EncodingName }], /encoding must be one of/],
         [[[`${dir}/none.txt`], { outDir: dir }], /none\.txt does not exist/],
-        [[[dir], { outDir: `${dir}/o` }], /is not a file/],
+        [
+          [[dir], { outDir: `${dir}/o` }],
+          /is a folder, not a regular file; only regular files are read/,
+        ],
         [[[good], { outDir: good }], /good\.txt is not a folder/],
       ];
       for (const [args, pattern] of cases) {
