@@ -1,4 +1,5 @@
 import { InputError } from "../util/errors.ts";
+import { openRegularFile } from "../util/regular_file.ts";
 import { checkBoolean, checkInteger, describe } from "../util/checks.ts";
 import { decodeUtf8 } from "../util/utf8.ts";
 import {
@@ -210,16 +211,9 @@ export async function openSafetensors(path: string | URL): Promise<SafetensorsFi
     throw new InputError("path", `must be a string or a URL, got ${describe(path)}`);
   }
   const label = pathLabel(path);
-  let file: Deno.FsFile;
+  // only a regular file is opened: a FIFO or a device would block or never end
+  const { file, info: stat } = await openRegularFile(path, label);
   try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new InputError(label, "does not exist");
-    throw error;
-  }
-  try {
-    const stat = await file.stat();
-    if (!stat.isFile) throw new InputError(label, "is not a file");
     const reader = new FileReader(file, label);
     const header = await readHeader(reader, stat.size);
     return new OpenSafetensorsFile(reader, stat.size, header.metadata, header.tensors);

@@ -7,6 +7,7 @@ import type { GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
+import { f16BitsToF32 } from "../util/float16.ts";
 import { formatShape, IO_CHUNK_BYTES } from "../formats/safetensors_format.ts";
 import {
   listTensorNames,
@@ -167,6 +168,47 @@ export function chunkRows(
 }
 
 /**
+ * Throws an {@linkcode InputError} naming the tensor and the element when a chunk of a table
+ * holds NaN or ±Infinity (as read: `f16` also catches values beyond float16's range), as the
+ * same values passed as arrays are refused. One pass over rows already in memory.
+ */
+function checkFiniteRows(
+  file: SafetensorsFile,
+  table: SafetensorsTensorInfo,
+  dtype: TableDType,
+  start: number,
+  data: Float32Array | Uint16Array,
+): void {
+  let bad = -1;
+  if (data instanceof Float32Array) {
+    for (let i = 0; i < data.length; i++) {
+      if (!Number.isFinite(data[i])) {
+        bad = i;
+        break;
+      }
+    }
+  } else {
+    for (let i = 0; i < data.length; i++) {
+      if ((data[i] & 0x7c00) === 0x7c00) { // float16 exponent all ones: ±Infinity or NaN
+        bad = i;
+        break;
+      }
+    }
+  }
+  if (bad < 0) return;
+  const dim = table.shape[1];
+  const value = data instanceof Float32Array ? data[bad] : f16BitsToF32(data[bad]);
+  const beyond = dtype === "f16" && table.dtype !== "F16"
+    ? ` when read as float16 (the file's ${table.dtype} value is not finite, or beyond ±65504)`
+    : "";
+  throw new InputError(
+    file.path,
+    `tensor ${JSON.stringify(table.name)} holds ${describe(value)}${beyond} at ` +
+      `[${start + Math.floor(bad / dim)}, ${bad % dim}]; embedding tables must hold finite numbers`,
+  );
+}
+
+/**
  * Creates an empty `[rows, dim]` tensor of `dtype` and streams `table` into it, `rowsPerChunk`
  * rows at a time through one reused array (converted to `dtype` as read: `F16` data for an `f16`
  * tensor is copied as stored). The tensor is disposed if anything fails.
@@ -184,6 +226,7 @@ export async function streamTable<D extends TableDType>(
   try {
     const chunks = file.rowChunks(table.name, { as: dtype, rowsPerChunk, reuse: true });
     for await (const { start, data } of chunks) {
+      checkFiniteRows(file, table, dtype, start, data as Float32Array | Uint16Array);
       await tensor.writeRows(start, data as Parameters<Tensor<D>["writeRows"]>[1]);
     }
   } catch (error) {

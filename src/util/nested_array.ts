@@ -6,8 +6,8 @@ export type NestedArray = readonly (number | NestedArray)[];
 
 /**
  * The numbers of rectangular nested arrays in row-major order, and their shape (read along the
- * first element at each depth). A ragged array or a non-number leaf is an {@linkcode InputError}
- * naming its path, e.g. `data[1][2]`.
+ * first element at each depth). A ragged array, a hole of a sparse array or a non-number leaf is
+ * an {@linkcode InputError} naming its path, e.g. `data[1][2]`.
  */
 export function flattenNested(
   data: NestedArray,
@@ -31,7 +31,16 @@ export function flattenNested(
         `must be an array of length ${shape[dim]} (as its siblings), got ${describe(value)}`,
       );
     } else {
-      value.forEach((item, i) => visit(item, dim + 1, `${path}[${i}]`));
+      // a plain loop: forEach would skip the holes of a sparse array (`[[1, , 3]]`)
+      for (let i = 0; i < value.length; i++) {
+        if (!(i in value)) {
+          throw new InputError(
+            `${path}[${i}]`,
+            "is a hole of a sparse array (no element); every element must be a number",
+          );
+        }
+        visit(value[i], dim + 1, `${path}[${i}]`);
+      }
     }
   };
   visit(data, 0, parameter);

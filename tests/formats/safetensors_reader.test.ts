@@ -196,7 +196,10 @@ Deno.test("reading: files and handles", async (t) => {
 
   await t.step("a directory", async () => {
     await withTempDir(async (dir) => {
-      await assert.rejects(openSafetensors(dir), new RegExp(`${dir} is not a file`));
+      await assert.rejects(
+        openSafetensors(dir),
+        new RegExp(`${dir} is a folder, not a regular file`),
+      );
     });
   });
 

@@ -25,8 +25,10 @@ import {
   PositionalEmbedding,
   prepareShards,
   RandomBlockSampler,
+  readShard,
   readTextFile,
   RegexTokenizer,
+  ShardDataset,
   shardVersionFor,
   splitWords,
   Tensor,
@@ -816,6 +818,13 @@ Deno.test("validation catalog, hostile input through the tasks: one line, exit c
             assert.equal(stdout, "");
           }
         }
+        const weights = await runTask("embed", ["--weights", `${dir}/fifo`]);
+        assert.equal(
+          weights.stderr,
+          `deno task embed: --weights ${dir}/fifo is a FIFO (named pipe), not a regular file; only ` +
+            "regular files are read\n",
+        );
+        assert.equal(weights.code, 2);
       }),
   );
   await t.step("standard input stops at the limit (tokenize - < /dev/zero)", async () => {
@@ -867,3 +876,128 @@ Deno.test("validation catalog, hostile input through the tasks: one line, exit c
     },
   );
 });
+
+Deno.test("validation catalog, hostile input through the library: no silent wrong values", async (t) => {
+  await t.step(
+    "NaN or ±Infinity in a safetensors table names the tensor and element",
+    () =>
+      withTempDir(async (dir) => {
+        const path = `${dir}/bad.safetensors`;
+        const wte = Float32Array.of(1, 2, 3, 4, 5, NaN);
+        const wpe = Float32Array.of(1, 2, Infinity, 4);
+        const wide = Float32Array.of(1, 2, 70000, 4); // finite in F32, beyond float16
+        await writeSafetensors(path, {
+          "wte.weight": { dtype: "F32", shape: [3, 2], data: wte },
+          "wpe.weight": { dtype: "F32", shape: [2, 2], data: wpe },
+          "wide.weight": { dtype: "F32", shape: [2, 2], data: wide },
+        });
+        await assertRejectedBeforeGpuKeeps(
+          () => TokenEmbedding.fromSafetensors(gpu, path, { tensor: "wte.weight" }),
+          path,
+          'tensor "wte.weight" holds NaN at [2, 1]; embedding tables must hold finite numbers',
+        );
+        await assertRejectedBeforeGpuKeeps(
+          () => PositionalEmbedding.fromSafetensors(gpu, path, { tensor: "wpe.weight" }),
+          path,
+          'tensor "wpe.weight" holds Infinity at [1, 0]; embedding tables must hold finite numbers',
+        );
+        await assertRejectedBeforeGpuKeeps(
+          () => TokenEmbedding.fromSafetensors(gpu, path, { tensor: "wide.weight", dtype: "f16" }),
+          path,
+          `tensor "wide.weight" holds Infinity when read as float16 (the file's F32 value is not ` +
+            `finite, or beyond ±65504) at [1, 0]; embedding tables must hold finite numbers`,
+        );
+      }),
+  );
+  await t.step("a hole in an id array is an error, not a skipped element", async () => {
+    using token = await TokenEmbedding.create(gpu, 10, 4, { seed: 1 });
+    // deno-lint-ignore no-sparse-arrays
+    const sparse = [[1, , 3]] as number[][];
+    await assertRejectedBeforeGpu(
+      () => token.forward(sparse),
+      "ids[0][1]",
+      "is a hole of a sparse array (no element); every element must be a number",
+    );
+    // deno-lint-ignore no-sparse-arrays
+    await assertInputError(
+      () => Tensor.from(gpu, [1, , 3] as number[]),
+      "data[1]",
+      "is a hole " +
+        "of a sparse array (no element); every element must be a number",
+    );
+  });
+  await t.step("a lone surrogate is an error, not U+FFFD", async () => {
+    using gpt2 = new BpeTokenizer("gpt2");
+    await assertInputError(
+      () => gpt2.encode("tea\ud83d?"),
+      "text",
+      "holds a lone surrogate (U+D83D) at offset 3, which has no UTF-8 form; fix the text " +
+        "(e.g. text.toWellFormed() replaces it with U+FFFD)",
+    );
+  });
+  await t.step(
+    "shards: a link named like a shard, a FIFO, an interrupted prepare",
+    () =>
+      withTempDir(async (dir) => {
+        await writeShard(`${dir}/outside.bin`, [1, 2, 3]);
+        await Deno.mkdir(`${dir}/a`);
+        await writeShard(`${dir}/a/train_000001.bin`, [1, 2, 3]);
+        // Deno.symlink needs unscoped permissions; the test task may run ln
+        await new Deno.Command("ln", {
+          args: ["-s", `${dir}/outside.bin`, `${dir}/a/train_000002.bin`],
+        }).output();
+        await assertInputError(
+          () => listShards(`${dir}/a`),
+          `${dir}/a/train_000002.bin`,
+          "is a symbolic link, not a regular file; shards are read from regular files only",
+        );
+        await new Deno.Command("mkfifo", { args: [`${dir}/fifo.bin`] }).output();
+        await assertInputError(
+          () => readShard(`${dir}/fifo.bin`),
+          `${dir}/fifo.bin`,
+          "is a FIFO (named pipe), not a regular file; only regular files are read",
+        );
+        await Deno.mkdir(`${dir}/b`);
+        await writeShard(`${dir}/b/train_000001.bin`, [1, 2, 3]);
+        await Deno.writeTextFile(`${dir}/b/.prepare-commit.json`, '{"shards":[],"old":[]}');
+        const unfinished =
+          "holds an unfinished set of shards: a prepare run was stopped while it " +
+          "moved its shards into place (.prepare-commit.json is there); run prepare into this " +
+          "folder again, which first puts the folder back as it was";
+        await assertInputError(() => listShards(`${dir}/b`), `${dir}/b`, unfinished);
+        await assertInputError(
+          () => ShardDataset.open(`${dir}/b`, { maxLength: 1, stride: 1 }),
+          `${dir}/b`,
+          unfinished,
+        );
+        await assertInputError(
+          () => readShard(`${dir}/b/train_000001.bin`),
+          `${dir}/b`,
+          unfinished,
+        );
+      }),
+  );
+  await t.step(
+    "prepare: an input that is a FIFO is refused before anything is opened",
+    () =>
+      withTempDir(async (dir) => {
+        await new Deno.Command("mkfifo", { args: [`${dir}/fifo.txt`] }).output();
+        await assertInputError(
+          () => prepareShards([`${dir}/fifo.txt`], { outDir: `${dir}/out` }),
+          `${dir}/fifo.txt`,
+          "is a FIFO (named pipe), not a regular file; only regular files are read",
+        );
+      }),
+  );
+});
+
+/** {@linkcode assertInputError}, and GPU memory is back where it was (the table was freed). */
+async function assertRejectedBeforeGpuKeeps(
+  run: () => unknown,
+  parameter: string,
+  problem: string,
+): Promise<void> {
+  const [buffers, bytes] = [gpu.liveBuffers, gpu.liveBytes];
+  await assertInputError(run, parameter, problem);
+  assert.deepEqual([gpu.liveBuffers, gpu.liveBytes], [buffers, bytes], "GPU memory kept");
+}
