@@ -1,9 +1,10 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
-import { gatherWindows } from "../internal/gather_windows.ts";
-import { TorchGenerator } from "../embed/torch_rng.ts";
-import { checkEnoughTokens, checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
-import type { Batch } from "./data_loader.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { TorchGenerator } from "../util/torch_rng.ts";
+import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
+import { checkEnoughTokens } from "../windows/window_dataset.ts";
+import { gatherWindows } from "./_gather_windows.ts";
+import type { Batch } from "./batch.ts";
 
 /** Options of {@linkcode TorchBlockSampler}. */
 export interface TorchBlockSamplerOptions {
@@ -69,7 +70,7 @@ export class TorchBlockSampler {
    * @param options `blockSize`, `batchSize` and the `generator`.
    */
   constructor(ids: TokenArray, options: TorchBlockSamplerOptions) {
-    checkTokenIds(ids);
+    checkTokenArray(ids);
     checkOptions(options, "{ blockSize, batchSize, generator }");
     const { blockSize, batchSize, generator } = options;
     checkInteger("blockSize", blockSize, 1);

@@ -1,9 +1,9 @@
 // The note's bigram model (semiGPT) in plain float32 TypeScript, step for step as PyTorch's CPU
 // kernels compute it: the reference the GPU model is tested against.
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
-import { TorchGenerator } from "../embed/torch_rng.ts";
-import type { Batch } from "../batches/data_loader.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { TorchGenerator } from "../util/torch_rng.ts";
+import type { Batch } from "../batches/batch.ts";
 import { type AdamWSettings, checkAdamWSettings, type TrainableBigram } from "./bigram_training.ts";
 
 const f32 = Math.fround;

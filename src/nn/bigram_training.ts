@@ -1,9 +1,9 @@
 // The note's training loop, evaluation and sampling, over any model that provides the few
 // operations they need (the GPU model and its CPU reference alike).
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
-import { TorchGenerator } from "../embed/torch_rng.ts";
-import type { Batch } from "../batches/data_loader.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { TorchGenerator } from "../util/torch_rng.ts";
+import type { Batch } from "../batches/batch.ts";
 
 /** `torch.optim.AdamW`'s hyperparameters. */
 export interface AdamWSettings {
