@@ -48,6 +48,15 @@ export function checkAdamWSettings(options: Partial<AdamWSettings>): AdamWSettin
   return settings;
 }
 
+/** The error for a non-finite loss: a diverged model is an error, never a number to report. */
+function divergence(loss: number, where: string): InputError {
+  return new InputError(
+    "loss",
+    `is ${loss} at ${where}: training diverged (the table holds NaN or infinite values); ` +
+      "a lower learning rate avoids it",
+  );
+}
+
 /**
  * What the note's loop needs of a bigram model. Training steps may run ahead of their losses:
  * {@linkcode TrainableBigram.trainStep} queues a step, {@linkcode TrainableBigram.takeLosses}
@@ -104,7 +113,11 @@ export async function estimateLoss(
   checkInteger("evalIters", evalIters, 1);
   const mean = async (source: BatchSource) => {
     let sum = 0;
-    for (let k = 0; k < evalIters; k++) sum += await model.loss(source.sample());
+    for (let k = 0; k < evalIters; k++) {
+      const loss = await model.loss(source.sample());
+      if (!Number.isFinite(loss)) throw divergence(loss, "an evaluation");
+      sum += loss;
+    }
     return Math.fround(sum / evalIters);
   };
   const train = await mean(splits.train);
@@ -201,6 +214,8 @@ export async function trainBigram(
   let stepsStart = performance.now();
   const collect = async (done: number) => {
     const losses = await model.takeLosses();
+    const bad = losses.findIndex((loss) => !Number.isFinite(loss));
+    if (bad >= 0) throw divergence(losses[bad], `training step ${known + bad}`);
     trainLosses.set(losses, known);
     known += losses.length;
     trainMs += performance.now() - stepsStart;
