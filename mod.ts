@@ -50,7 +50,12 @@ export {
 
 // batches: windows → [batch, seqLength] inputs and targets
 export type { Batch } from "./src/batches/batch.ts";
-export { DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
+export { DataLoader } from "./src/batches/data_loader.ts";
+export {
+  type DataLoaderOptions,
+  EpochLoader,
+  type LoaderSettings,
+} from "./src/batches/epoch_loader.ts";
 export {
   RandomBlockSampler,
   type RandomBlockSamplerOptions,

@@ -12,7 +12,7 @@
  * @module
  */
 import { InputError } from "../util/errors.ts";
-import { checkLoaderOptions } from "../batches/data_loader.ts";
+import { checkLoaderOptions } from "../batches/epoch_loader.ts";
 import { checkInteger } from "../util/checks.ts";
 import { MAX_SEED } from "../util/prng.ts";
 import { checkWindowOptions } from "../windows/window_dataset.ts";
