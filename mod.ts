@@ -56,6 +56,7 @@ export {
   EpochLoader,
   type LoaderSettings,
 } from "./src/batches/epoch_loader.ts";
+export { BlockSampler } from "./src/batches/block_sampler.ts";
 export {
   RandomBlockSampler,
   type RandomBlockSamplerOptions,
