@@ -42,7 +42,8 @@ export { decodeUtf8 } from "./src/util/utf8.ts";
 
 // windows: token ids → sliding-window datasets
 export type { TokenArray } from "./src/tokenize/token_ids.ts";
-export { WindowDataset, type WindowDatasetOptions } from "./src/windows/window_dataset.ts";
+export { SlidingWindows, type WindowDatasetOptions } from "./src/windows/sliding_windows.ts";
+export { WindowDataset } from "./src/windows/window_dataset.ts";
 export {
   type TrainValidationSplit,
   trainValidationSplit,
