@@ -42,7 +42,8 @@ export { decodeUtf8 } from "./src/util/utf8.ts";
 
 // windows: token ids → sliding-window datasets
 export type { TokenArray } from "./src/tokenize/token_ids.ts";
-export { WindowDataset, type WindowDatasetOptions } from "./src/windows/window_dataset.ts";
+export { SlidingWindows, type WindowDatasetOptions } from "./src/windows/sliding_windows.ts";
+export { WindowDataset } from "./src/windows/window_dataset.ts";
 export {
   type TrainValidationSplit,
   trainValidationSplit,
@@ -50,11 +51,21 @@ export {
 
 // batches: windows → [batch, seqLength] inputs and targets
 export type { Batch } from "./src/batches/batch.ts";
-export { DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
+export { DataLoader } from "./src/batches/data_loader.ts";
+export {
+  type DataLoaderOptions,
+  EpochLoader,
+  type LoaderSettings,
+} from "./src/batches/epoch_loader.ts";
+export { BlockSampler } from "./src/batches/block_sampler.ts";
 export {
   RandomBlockSampler,
   type RandomBlockSamplerOptions,
 } from "./src/batches/random_block_sampler.ts";
+export {
+  TorchBlockSampler,
+  type TorchBlockSamplerOptions,
+} from "./src/batches/torch_block_sampler.ts";
 export {
   type CreateDataLoaderOptions,
   createDataLoaderV1,
