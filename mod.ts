@@ -17,7 +17,7 @@
  *
  * @module
  */
-export { InputError } from "./src/util/errors.ts";
+export { FileSystemError, InputError } from "./src/util/errors.ts";
 export type { Tokenizer } from "./src/tokenize/tokenizer.ts";
 export {
   END_OF_TEXT,
@@ -36,6 +36,7 @@ export {
   type EncodingInfo,
   type EncodingName,
   ENCODINGS,
+  TiktokenError,
 } from "./src/tokenize/bpe_tokenizer.ts";
 export { MAX_TEXT_BYTES, readTextFile, readTextStream } from "./src/tokenize/read_text.ts";
 export { decodeUtf8 } from "./src/util/utf8.ts";
@@ -136,6 +137,7 @@ export {
   shardVersionFor,
 } from "./src/formats/shard_format.ts";
 export {
+  type PrepareCommitStep,
   type PrepareProgress,
   prepareShards,
   type PrepareShardsOptions,

@@ -1,6 +1,7 @@
 // Shared plumbing of the command-line tools: argument parsing, reading the input, and turning
 // bad input into a one-line message with exit code 2.
-import { InputError } from "../util/errors.ts";
+import { FileSystemError, InputError, isSystemError } from "../util/errors.ts";
+import { TiktokenError } from "../tokenize/bpe_tokenizer.ts";
 import { GpuError } from "../gpu/gpu_error.ts";
 import { SAMPLE_TEXT_URL } from "./sample_text.ts";
 import { readTextFile, readTextStream } from "../tokenize/read_text.ts";
@@ -128,24 +129,109 @@ export function parseArgs(
   return { options, positionals };
 }
 
+/** The text the task works on, for messages about failures while encoding it. */
+let currentInput: string | undefined;
+
+/** The folder `deno task` was run from (`INIT_CWD`), when the task is allowed to know it. */
+function runFolder(): string | undefined {
+  try {
+    return Deno.env.get("INIT_CWD") || undefined;
+  } catch {
+    return undefined; // no --allow-env=INIT_CWD: paths are relative to the current directory
+  }
+}
+
 /** A path as the user meant it: `deno task` runs in the project's folder, so resolve against `INIT_CWD`. */
 export function userPath(path: string): string {
   if (path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path)) return path;
-  let cwd: string | undefined;
-  try {
-    cwd = Deno.env.get("INIT_CWD");
-  } catch {
-    cwd = undefined; // no --allow-env=INIT_CWD: paths are relative to the current directory
-  }
+  const cwd = runFolder();
   return cwd ? `${cwd.replace(/[\\/]$/, "")}/${path}` : path;
+}
+
+/**
+ * Refuses to run from a folder whose path holds a comma: the tasks grant reading (and writing)
+ * under `"$INIT_CWD"`, and Deno splits a grant at commas, so such a grant would also reach the
+ * folders named after each comma. Called before anything is read.
+ */
+export function checkRunFolder(): void {
+  const cwd = runFolder();
+  if (cwd?.includes(",")) {
+    throw new InputError(
+      "the run folder",
+      `${JSON.stringify(cwd)} holds a comma, which Deno reads as a separator in the task's ` +
+        `permission grants (they would reach other folders); run the task from a folder whose ` +
+        `path has no comma`,
+    );
+  }
+}
+
+/** Whether `path` is `folder` or inside it (both absolute and normalized). */
+function isInside(path: string, folder: string): boolean {
+  const base = folder.replace(/\/+$/, "");
+  return path === base || path.startsWith(base + "/") || base === "";
+}
+
+/** `path` with `.` and `..` resolved, lexically (an absolute POSIX path). */
+function normalize(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
+}
+
+/**
+ * The path a task may use for a FILE or folder the user named: resolved against the run folder,
+ * then to its real path (symbolic links followed; for a path still to be created, its nearest
+ * existing folder's). A path that is lexically under the run folder but whose real path leaves
+ * it (a link to elsewhere) is an {@linkcode InputError}: the tasks read and write only under
+ * the folder they run from, and the permission grants alone do not see through links. Paths
+ * outside the folder to begin with are left to the grants (one line: permission denied).
+ *
+ * @param path The path as typed.
+ * @param label What the path is for messages, e.g. `"--out"` (default: the path).
+ */
+export async function grantedPath(path: string, label?: string): Promise<string> {
+  const absolute = userPath(path);
+  const cwd = runFolder();
+  if (cwd === undefined || !absolute.startsWith("/")) return absolute;
+  const lexical = normalize(absolute);
+  const folder = normalize(cwd);
+  if (!isInside(lexical, folder)) return absolute; // the grants refuse it, in one line
+  const realFolder = await Deno.realPath(folder);
+  // the real path of the longest existing prefix, and the rest as named
+  let existing = lexical;
+  const rest: string[] = [];
+  let real: string | undefined;
+  while (real === undefined) {
+    try {
+      real = await Deno.realPath(existing);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound) || existing === "/") throw error;
+      rest.unshift(existing.slice(existing.lastIndexOf("/") + 1));
+      existing = existing.slice(0, existing.lastIndexOf("/")) || "/";
+    }
+  }
+  const resolved = rest.length === 0 ? real : `${real.replace(/\/$/, "")}/${rest.join("/")}`;
+  if (!isInside(resolved, realFolder)) {
+    throw new InputError(
+      label === undefined ? path : `${label} ${path}`,
+      `leads outside the folder the task runs from (${cwd}) through a symbolic link, to ` +
+        `${resolved}; the task reads and writes only under that folder`,
+    );
+  }
+  return resolved;
 }
 
 /** Reads the text of `FILE`, or of standard input for `-`, as strict UTF-8. */
 export async function readInput(path: string): Promise<string> {
+  currentInput = path === "-" ? "standard input" : userPath(path);
   try {
     return path === "-"
       ? await readTextStream(Deno.stdin.readable, "standard input")
-      : await readTextFile(userPath(path));
+      : await readTextFile(await grantedPath(path));
   } catch (error) {
     // the size limit's advice in the CLI's terms
     if (error instanceof InputError && error.message.includes("with prepareShards (")) {
@@ -192,6 +278,7 @@ export async function runCli(
   options: CliOptions = {},
 ): Promise<void> {
   try {
+    checkRunFolder();
     await main();
   } catch (error) {
     if (error instanceof InputError) {
@@ -204,6 +291,17 @@ export async function runCli(
     }
     if (error instanceof GpuError) {
       console.error(`${command}: ${error.message}`);
+      Deno.exit(1);
+    }
+    if (error instanceof FileSystemError || isSystemError(error)) {
+      // no space left, a read-only folder, a file that vanished: the system's words, one line
+      console.error(`${command}: ${error.message.replaceAll("\n", " ")}`);
+      Deno.exit(2);
+    }
+    if (error instanceof TiktokenError) {
+      console.error(
+        `${command}: ${error.message}${currentInput === undefined ? "" : ` (${currentInput})`}`,
+      );
       Deno.exit(1);
     }
     throw error;

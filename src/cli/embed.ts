@@ -47,7 +47,7 @@ import {
   type SafetensorsFile,
   type SafetensorsTensorInfo,
 } from "../formats/safetensors_reader.ts";
-import { parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
+import { grantedPath, parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
 import {
   asOptionError,
   buildLoader,
@@ -96,8 +96,10 @@ interface Weights extends Disposable {
  */
 async function openWeights(path: string): Promise<Weights> {
   let file: SafetensorsFile | undefined;
+  let granted = userPath(path);
   try {
-    file = await openSafetensors(userPath(path));
+    granted = await grantedPath(path, "--weights");
+    file = await openSafetensors(granted);
     const token = findTable(file, "token");
     const position = findTable(file, "position");
     checkSameDim(file, token, position);
@@ -111,7 +113,7 @@ async function openWeights(path: string): Promise<Weights> {
           "run from; run it from a folder that holds the file",
       );
     }
-    if (error instanceof InputError && error.parameter === userPath(path)) {
+    if (error instanceof InputError && error.parameter === granted) {
       throw new InputError("--weights", error.message);
     }
     throw error;

@@ -16,7 +16,7 @@ import {
   prepareShards,
   type PrepareSummary,
 } from "../tokenize/prepare_shards.ts";
-import { parseArgs, runCli, userPath } from "./cli.ts";
+import { grantedPath, parseArgs, runCli } from "./cli.ts";
 import { asOptionError } from "./loader_options.ts";
 import { TOKENIZER_OPTIONS } from "./tokenizer_options.ts";
 
@@ -117,10 +117,11 @@ async function main(): Promise<void> {
       Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${formatProgress(progress)}`));
     }
   };
-  const outDir = userPath(String(out));
+  const outDir = await grantedPath(String(out), "--out");
+  const files = await Promise.all(positionals.map((path) => grantedPath(path)));
   let summary: PrepareSummary;
   try {
-    summary = await prepareShards(positionals.map(userPath), {
+    summary = await prepareShards(files, {
       outDir,
       encoding: options.get("encoding") as EncodingName | undefined,
       shardTokens: options.get("shard-tokens") as number | undefined,

@@ -1,4 +1,4 @@
-import { InputError } from "../util/errors.ts";
+import { FileSystemError, InputError } from "../util/errors.ts";
 import { alreadyExists, commitFile, parentDir, pathExists, writeAll } from "../util/atomic_file.ts";
 import { checkNumberList, checkOptions, describe } from "../util/checks.ts";
 import {
@@ -136,7 +136,7 @@ export class ShardWriter implements AsyncDisposable {
       return await step();
     } catch (error) {
       await this.abort();
-      throw error;
+      throw FileSystemError.from(error, "write", this.#path);
     }
   }
 

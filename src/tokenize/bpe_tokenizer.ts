@@ -190,7 +190,12 @@ function tiktokenTrap(
  * input: the message names the trap, and `cause` holds it.
  */
 export class TiktokenError extends Error {
-  /** @param message What failed. @param options The trap, as `cause`. */
+  /**
+   * Creates the error.
+   *
+   * @param message What failed.
+   * @param options The trap, as `cause`.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "TiktokenError";

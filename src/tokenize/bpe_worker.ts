@@ -2,6 +2,7 @@
 /// <reference lib="deno.worker" />
 // A Web Worker of BpeWorkerPool: one tiktoken encoder, encoding the pieces it is sent in order.
 import { BpeTokenizer } from "./bpe_tokenizer.ts";
+import { InputError } from "../util/errors.ts";
 import type { WorkerReply, WorkerRequest } from "./bpe_worker_pool.ts";
 
 let tokenizer: BpeTokenizer | undefined;
@@ -23,7 +24,12 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       : tokenizer.encode(request.text);
     reply({ type: "ids", ids }, [ids.buffer as ArrayBuffer]); // tiktoken copies ids out of its memory
   } catch (error) {
-    reply({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+    reply({
+      type: "failed",
+      name: error instanceof Error ? error.name : "Error",
+      message: error instanceof Error ? error.message : String(error),
+      parameter: error instanceof InputError ? error.parameter : undefined,
+    });
   }
 };
 

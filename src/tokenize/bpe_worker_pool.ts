@@ -6,6 +6,7 @@ import {
   checkNoDisallowedSpecial,
   type EncodingName,
   resolveAllowedSpecial,
+  TiktokenError,
 } from "./bpe_tokenizer.ts";
 import { splitAtSafeCuts } from "./safe_cut.ts";
 
@@ -18,7 +19,7 @@ export type WorkerRequest =
 export type WorkerReply =
   | { type: "ready" }
   | { type: "ids"; ids: Uint32Array }
-  | { type: "failed"; message: string };
+  | { type: "failed"; name: string; message: string; parameter?: string };
 
 /** Options of {@linkcode BpeWorkerPool}. */
 export interface BpeWorkerPoolOptions {
@@ -67,6 +68,15 @@ interface Slot {
 const PIECES_PER_WORKER = 2;
 const MIN_DEFAULT_CHUNK = 65_536;
 const MAX_DEFAULT_CHUNK = 4_194_304;
+
+/** A worker's failure as the error the worker threw: input errors and traps keep their kind. */
+function workerError(reply: { name: string; message: string; parameter?: string }): Error {
+  if (reply.name === "InputError" && reply.parameter !== undefined) {
+    return new InputError(reply.parameter, reply.message.slice(reply.parameter.length + 1));
+  }
+  if (reply.name === "TiktokenError") return new TiktokenError(reply.message);
+  return new Error(`tokenizer worker failed: ${reply.message}`);
+}
 
 /** Joins the ids of consecutive pieces. */
 function concatIds(parts: readonly Uint32Array[]): Uint32Array {
@@ -152,7 +162,7 @@ export class BpeWorkerPool implements Disposable, AsyncDisposable {
         } else {
           const task = slot.inFlight.shift();
           if (reply.type === "ids") task?.resolve(reply.ids);
-          else task?.reject(new Error(`tokenizer worker failed: ${reply.message}`));
+          else task?.reject(workerError(reply));
         }
         this.#dispatch();
       };

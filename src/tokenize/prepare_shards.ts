@@ -1,6 +1,6 @@
-import { InputError } from "../util/errors.ts";
+import { FileSystemError, InputError } from "../util/errors.ts";
 import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
-import { checkEncodingName, type EncodingName, ENCODINGS } from "./bpe_tokenizer.ts";
+import { checkEncodingName, type EncodingName, ENCODINGS, TiktokenError } from "./bpe_tokenizer.ts";
 import { BpeWorkerPool } from "./bpe_worker_pool.ts";
 import { decodeUtf8 } from "../util/utf8.ts";
 import { lastSafeCut, nextSafeCut } from "./safe_cut.ts";
@@ -76,12 +76,15 @@ async function recoverInterruptedPrepare(dir: string): Promise<boolean> {
   const staging = `${dir}/${PREPARE_STAGING}`;
   let record: CommitRecord | undefined;
   try {
-    record = JSON.parse(await Deno.readTextFile(recordPath));
+    const info = await Deno.lstat(recordPath);
+    // written atomically by prepareShards, so never torn; still, only its shard names are used
+    const parsed = info.isFile ? JSON.parse(await Deno.readTextFile(recordPath)) : {};
+    const names = (list: unknown) =>
+      Array.isArray(list) ? list.filter((n) => typeof n === "string" && SHARD_NAME.test(n)) : [];
+    record = { shards: names(parsed?.shards), old: names(parsed?.old) };
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      if (!(error instanceof SyntaxError)) throw error;
-      record = { shards: [], old: [] }; // written atomically, so never torn; but never trusted
-    }
+    if (error instanceof SyntaxError) record = { shards: [], old: [] };
+    else if (!(error instanceof Deno.errors.NotFound)) throw error;
   }
   if (record !== undefined) {
     const old = new Set(record.old);
@@ -463,11 +466,19 @@ export async function prepareShards(
   };
 
   let inputBytes = 0; // input bytes before the text being cut
+  let currentPath = "";
   let valPending = valTarget >= 0;
   const submitText = async (text: string): Promise<void> => {
     if (text === "") return;
     const bytes = utf8Length(text);
-    const encode = (piece: string) => pool.encodeOrdinary(piece, { chunkChars: piece.length });
+    const path = currentPath;
+    const encode = (piece: string) =>
+      pool.encodeOrdinary(piece, { chunkChars: piece.length }).catch((error) => {
+        // a trap inside tiktoken, named with the file it happened in
+        throw error instanceof TiktokenError
+          ? new TiktokenError(`${path}: ${error.message}`, { cause: error })
+          : error;
+      });
     if (valPending && inputBytes + bytes >= valTarget) {
       // validation ends at the first safe cut (or the document's end) at or after the target
       const cut = nextSafeCut(text, indexAfterBytes(text, valTarget - inputBytes));
@@ -485,6 +496,7 @@ export async function prepareShards(
 
   try {
     for (const path of files) {
+      currentPath = path;
       if (valPending && inputBytes >= valTarget) {
         await submit("train");
         valPending = false;
@@ -563,7 +575,7 @@ export async function prepareShards(
   } catch (error) {
     // put the folder back as it was, if the file system lets us
     await recoverInterruptedPrepare(dir).catch(() => {});
-    throw error;
+    throw FileSystemError.from(error, "move the shards into", dir);
   }
   await step({ step: "committed" });
   await Deno.remove(staging, { recursive: true });

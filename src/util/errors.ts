@@ -30,3 +30,62 @@ export class InputError extends Error {
     this.parameter = parameter;
   }
 }
+
+/**
+ * A failure of the file system while reading or writing a named file: no space left, a
+ * read-only folder, a file that vanished. The message names the file and what was being done;
+ * `code` is the system's (`"ENOSPC"`, `"EROFS"`, …) and `cause` its original error.
+ *
+ * @example
+ * ```ts
+ * import { FileSystemError } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const cause = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
+ * const error = FileSystemError.from(cause, "write", "out/train_000001.bin");
+ * assert.equal(error.message, "cannot write out/train_000001.bin: No space left on device (os error 28)");
+ * assert.equal((error as FileSystemError).code, "ENOSPC");
+ * ```
+ */
+export class FileSystemError extends Error {
+  /** The system's error code, e.g. `"ENOSPC"`. */
+  readonly code: string;
+  /** The file or folder. */
+  readonly path: string;
+
+  /**
+   * Creates the error (see {@linkcode FileSystemError.from} to wrap a system error).
+   *
+   * @param message The whole message.
+   * @param code The system's error code.
+   * @param path The file or folder.
+   * @param options The system's error, as `cause`.
+   */
+  constructor(message: string, code: string, path: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FileSystemError";
+    this.code = code;
+    this.path = path;
+  }
+
+  /**
+   * `error` as a {@linkcode FileSystemError} naming `path` when it is a system error (it has a
+   * code such as `"ENOSPC"`); anything else is returned as it is.
+   *
+   * @param error What was thrown.
+   * @param action What was being done, e.g. `"write"`.
+   * @param path The file or folder.
+   */
+  static from(error: unknown, action: string, path: string): unknown {
+    if (error instanceof FileSystemError || !isSystemError(error)) return error;
+    return new FileSystemError(`cannot ${action} ${path}: ${error.message}`, error.code, path, {
+      cause: error,
+    });
+  }
+}
+
+/** Whether `error` is an error of the operating system (it carries a code such as `"EIO"`). */
+export function isSystemError(error: unknown): error is Error & { code: string } {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code);
+}

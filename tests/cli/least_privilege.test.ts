@@ -115,3 +115,99 @@ Deno.test("least privilege: the tasks' permissions", async (t) => {
       }),
   );
 });
+
+/** `ln -s TARGET LINK` (Deno.symlink needs unscoped permissions; the test task may run ln). */
+async function symlink(target: string, link: string): Promise<void> {
+  const { success } = await new Deno.Command("ln", { args: ["-s", target, link] }).output();
+  assert.ok(success, `ln -s ${target} ${link}`);
+}
+
+Deno.test("exact grants: a comma in the run folder's path, symbolic links out of it", async (t) => {
+  await t.step(
+    "a run folder whose path holds a comma is refused before anything is read",
+    () =>
+      withTempDir(async (dir) => {
+        // Deno splits --allow-read=…,"$INIT_CWD" at the comma: this folder's grant would also
+        // cover ${dir}/secret, a folder outside it
+        const run = `${dir}/a,${dir}/secret`;
+        await Deno.mkdir(run, { recursive: true });
+        await Deno.mkdir(`${dir}/secret`, { recursive: true });
+        await Deno.writeTextFile(`${dir}/secret/key.txt`, "the secret");
+        await Deno.writeTextFile(`${run}/in.txt`, "I HAD always thought");
+        for (
+          const [task, args] of [
+            ["tokenize", [`${dir}/secret/key.txt`]],
+            ["batches", [`${dir}/secret/key.txt`, "--batch-size", "1", "--max-length", "1"]],
+            ["embed", ["--weights", `${dir}/secret/key.txt`]],
+            ["prepare", ["in.txt", "--out", `${dir}/secret/out`]],
+          ] as const
+        ) {
+          const { code, stdout, stderr } = await runTask(task, [...args], undefined, {
+            INIT_CWD: run,
+          });
+          assert.equal(
+            stderr,
+            `deno task ${task}: the run folder ${JSON.stringify(run)} holds a comma, which Deno ` +
+              "reads as a separator in the task's permission grants (they would reach other " +
+              "folders); run the task from a folder whose path has no comma\n",
+          );
+          assert.equal(code, 2);
+          assert.equal(stdout, "");
+        }
+        assert.deepEqual(
+          (await Array.fromAsync(Deno.readDir(`${dir}/secret`))).map((e) => e.name),
+          ["key.txt"],
+          "nothing was written outside the run folder",
+        );
+      }),
+  );
+
+  await t.step(
+    "a symbolic link that leads out of the run folder is refused (read and write)",
+    () =>
+      withTempDir(async (dir) => {
+        const run = `${dir}/run`;
+        await Deno.mkdir(run);
+        await Deno.mkdir(`${dir}/outside`);
+        await Deno.writeTextFile(`${dir}/outside/key.txt`, "the secret");
+        await symlink(`${dir}/outside/key.txt`, `${run}/key.txt`);
+        await symlink(`${dir}/outside`, `${run}/out`);
+        await Deno.writeTextFile(`${run}/in.txt`, "I HAD always thought");
+        const leads = (label: string, to: string) =>
+          `${label} leads outside the folder the task runs from (${run}) through a symbolic ` +
+          `link, to ${to}; the task reads and writes only under that folder`;
+        const cases = [
+          ["tokenize", ["key.txt"], leads("key.txt", `${dir}/outside/key.txt`)],
+          [
+            "batches",
+            ["key.txt", "--batch-size", "1", "--max-length", "1", "--stride", "1"],
+            leads("key.txt", `${dir}/outside/key.txt`),
+          ],
+          ["embed", ["--weights", "key.txt"], leads("--weights key.txt", `${dir}/outside/key.txt`)],
+          ["prepare", ["key.txt", "--out", "shards"], leads("key.txt", `${dir}/outside/key.txt`)],
+          ["prepare", ["in.txt", "--out", "out"], leads("--out out", `${dir}/outside`)],
+          ["prepare", ["in.txt", "--out", "out/sub"], leads("--out out/sub", `${dir}/outside/sub`)],
+        ] as const;
+        for (const [task, args, line] of cases) {
+          const { code, stdout, stderr } = await runTask(task, [...args], undefined, {
+            INIT_CWD: run,
+          });
+          assert.equal(stderr, `deno task ${task}: ${line}\n`, `${task} ${args.join(" ")}`);
+          assert.equal(code, 2);
+          assert.equal(stdout, "");
+        }
+        assert.deepEqual(
+          (await Array.fromAsync(Deno.readDir(`${dir}/outside`))).map((e) => e.name),
+          ["key.txt"],
+          "nothing was written outside the run folder",
+        );
+        // a link that stays inside the folder is fine
+        await symlink(`${run}/in.txt`, `${run}/inside.txt`);
+        const ok = await runTask("tokenize", ["inside.txt", "--json"], undefined, {
+          INIT_CWD: run,
+        });
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.deepEqual(JSON.parse(ok.stdout).ids, [40, 367, 2885, 1464, 1807]);
+      }),
+  );
+});
