@@ -14,7 +14,7 @@ import {
   type ShardVersion,
   shardVersionFor,
 } from "../formats/shard_format.ts";
-import { pathExists } from "../util/atomic_file.ts";
+import { parentDir, pathExists } from "../util/atomic_file.ts";
 import { openRegularFile, statRegularFile } from "../util/regular_file.ts";
 import { ShardWriter } from "../formats/shard_writer.ts";
 
@@ -391,6 +391,12 @@ export async function prepareShards(
     totalBytes += info.size;
   }
   const dir = outDir.replace(/(.)[\\/]+$/, "$1");
+  // the folders this run creates, outermost last: removed again if the run fails
+  const created: string[] = [];
+  for (let path = dir; !await pathExists(path); path = parentDir(path)) {
+    created.push(path);
+    if (parentDir(path) === path) break;
+  }
   try {
     await Deno.mkdir(dir, { recursive: true });
   } catch (error) {
@@ -402,196 +408,204 @@ export async function prepareShards(
     }
     throw error;
   }
-  // a run stopped earlier leaves the folder as it was, plus debris removed here
-  await recoverInterruptedPrepare(dir);
-  const existing: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    if (SHARD_NAME.test(entry.name)) existing.push(entry.name);
-  }
-  existing.sort();
-  if (existing.length > 0 && !options.overwrite) {
-    throw new InputError(
-      dir,
-      `already holds shards (${existing.slice(0, 3).join(", ")}${
-        existing.length > 3 ? ", …" : ""
-      }); they are kept (replace them: overwrite: true, or --overwrite in the CLI)`,
-    );
-  }
-
-  using pool = new BpeWorkerPool(encoding, { workers });
-  const staging = `${dir}/${PREPARE_STAGING}`;
   try {
-    await Deno.mkdir(staging);
-  } catch (error) {
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new InputError(dir, `is not writable (${error.message})`);
+    // a run stopped earlier leaves the folder as it was, plus debris removed here
+    await recoverInterruptedPrepare(dir);
+    const existing: string[] = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (SHARD_NAME.test(entry.name)) existing.push(entry.name);
     }
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new InputError(dir, `is being prepared by another run (${PREPARE_STAGING} appeared)`);
+    existing.sort();
+    if (existing.length > 0 && !options.overwrite) {
+      throw new InputError(
+        dir,
+        `already holds shards (${existing.slice(0, 3).join(", ")}${
+          existing.length > 3 ? ", …" : ""
+        }); they are kept (replace them: overwrite: true, or --overwrite in the CLI)`,
+      );
     }
-    throw error;
-  }
-  const info = ENCODINGS[encoding];
-  const eot = Uint32Array.of(info.specialTokens["<|endoftext|>"]);
-  const version = shardVersionFor(info.vocabSize);
-  const valTarget = valFraction === undefined ? -1 : Math.ceil(valFraction * totalBytes);
-  const sink = new ShardSink(staging, shardTokens, version, valTarget < 0 ? "train" : "val");
-  const pending: Pending[] = [];
-  const maxPending = 2 * workers;
-  let tokens = 0;
-  let valTokens = 0;
 
-  const drainOne = async (): Promise<void> => {
-    const next = pending.shift()!;
-    if (next === "train") {
-      await sink.startSplit("train");
-      valTokens = tokens;
-      return;
+    using pool = new BpeWorkerPool(encoding, { workers });
+    const staging = `${dir}/${PREPARE_STAGING}`;
+    try {
+      await Deno.mkdir(staging);
+    } catch (error) {
+      if (error instanceof Deno.errors.PermissionDenied) {
+        throw new InputError(dir, `is not writable (${error.message})`);
+      }
+      if (error instanceof Deno.errors.AlreadyExists) {
+        throw new InputError(dir, `is being prepared by another run (${PREPARE_STAGING} appeared)`);
+      }
+      throw error;
     }
-    const ids = await next.ids;
-    await sink.write(ids);
-    tokens += ids.length;
-    options.onProgress?.({
-      bytesDone: next.bytesDone,
-      totalBytes,
-      tokens,
-      seconds: (performance.now() - start) / 1000,
-    });
-  };
-  const submit = async (item: Pending): Promise<void> => {
-    // a failure surfaces when the item is drained, in order; until then it must not be unhandled
-    if (item !== "train") item.ids.catch(() => {});
-    pending.push(item);
-    while (pending.length > maxPending) await drainOne();
-  };
+    const info = ENCODINGS[encoding];
+    const eot = Uint32Array.of(info.specialTokens["<|endoftext|>"]);
+    const version = shardVersionFor(info.vocabSize);
+    const valTarget = valFraction === undefined ? -1 : Math.ceil(valFraction * totalBytes);
+    const sink = new ShardSink(staging, shardTokens, version, valTarget < 0 ? "train" : "val");
+    const pending: Pending[] = [];
+    const maxPending = 2 * workers;
+    let tokens = 0;
+    let valTokens = 0;
 
-  let inputBytes = 0; // input bytes before the text being cut
-  let currentPath = "";
-  let valPending = valTarget >= 0;
-  const submitText = async (text: string): Promise<void> => {
-    if (text === "") return;
-    const bytes = utf8Length(text);
-    const path = currentPath;
-    const encode = (piece: string) =>
-      pool.encodeOrdinary(piece, { chunkChars: piece.length }).catch((error) => {
-        // a trap inside tiktoken, named with the file it happened in
-        throw error instanceof TiktokenError
-          ? new TiktokenError(`${path}: ${error.message}`, { cause: error })
-          : error;
+    const drainOne = async (): Promise<void> => {
+      const next = pending.shift()!;
+      if (next === "train") {
+        await sink.startSplit("train");
+        valTokens = tokens;
+        return;
+      }
+      const ids = await next.ids;
+      await sink.write(ids);
+      tokens += ids.length;
+      options.onProgress?.({
+        bytesDone: next.bytesDone,
+        totalBytes,
+        tokens,
+        seconds: (performance.now() - start) / 1000,
       });
-    if (valPending && inputBytes + bytes >= valTarget) {
-      // validation ends at the first safe cut (or the document's end) at or after the target
-      const cut = nextSafeCut(text, indexAfterBytes(text, valTarget - inputBytes));
-      const valPart = cut < 0 ? text : text.slice(0, cut);
-      const valBytes = cut < 0 ? bytes : utf8Length(valPart);
-      await submit({ ids: encode(valPart), bytesDone: inputBytes + valBytes });
-      await submit("train");
-      valPending = false;
-      if (cut >= 0) await submit({ ids: encode(text.slice(cut)), bytesDone: inputBytes + bytes });
-    } else {
-      await submit({ ids: encode(text), bytesDone: inputBytes + bytes });
-    }
-    inputBytes += bytes;
-  };
+    };
+    const submit = async (item: Pending): Promise<void> => {
+      // a failure surfaces when the item is drained, in order; until then it must not be unhandled
+      if (item !== "train") item.ids.catch(() => {});
+      pending.push(item);
+      while (pending.length > maxPending) await drainOne();
+    };
 
-  try {
-    for (const path of files) {
-      currentPath = path;
-      if (valPending && inputBytes >= valTarget) {
+    let inputBytes = 0; // input bytes before the text being cut
+    let currentPath = "";
+    let valPending = valTarget >= 0;
+    const submitText = async (text: string): Promise<void> => {
+      if (text === "") return;
+      const bytes = utf8Length(text);
+      const path = currentPath;
+      const encode = (piece: string) =>
+        pool.encodeOrdinary(piece, { chunkChars: piece.length }).catch((error) => {
+          // a trap inside tiktoken, named with the file it happened in
+          throw error instanceof TiktokenError
+            ? new TiktokenError(`${path}: ${error.message}`, { cause: error })
+            : error;
+        });
+      if (valPending && inputBytes + bytes >= valTarget) {
+        // validation ends at the first safe cut (or the document's end) at or after the target
+        const cut = nextSafeCut(text, indexAfterBytes(text, valTarget - inputBytes));
+        const valPart = cut < 0 ? text : text.slice(0, cut);
+        const valBytes = cut < 0 ? bytes : utf8Length(valPart);
+        await submit({ ids: encode(valPart), bytesDone: inputBytes + valBytes });
         await submit("train");
         valPending = false;
+        if (cut >= 0) await submit({ ids: encode(text.slice(cut)), bytesDone: inputBytes + bytes });
+      } else {
+        await submit({ ids: encode(text), bytesDone: inputBytes + bytes });
       }
-      await submit({ ids: Promise.resolve(eot), bytesDone: inputBytes });
-      const opened = await openRegularFile(path, path);
-      using file = opened.file;
-      if (fingerprint(opened.info) !== fingerprint(before.get(path)!)) throw changed(path);
-      const buffer = new Uint8Array(chunkBytes + 3);
-      let carried = 0; // bytes of an incomplete UTF-8 character at the start of `buffer`
-      let fileOffset = 0; // offset in the file of `buffer[0]`
-      let text = ""; // decoded text after the last cut
-      let scanned = 1; // safe cuts before this index of `text` were looked for already
-      while (true) {
-        const read = await file.read(buffer.subarray(carried, carried + chunkBytes));
-        const filled = carried + (read ?? 0);
-        const complete = read === null ? filled : completeUtf8Length(buffer.subarray(0, filled));
-        text += decodeUtf8(buffer.subarray(0, complete), path, fileOffset);
-        buffer.copyWithin(0, complete, filled);
-        carried = filled - complete;
-        fileOffset += complete;
-        if (read === null) break;
-        const cut = lastSafeCut(text, scanned);
-        if (cut > 0) {
-          await submitText(text.slice(0, cut));
-          text = text.slice(cut);
+      inputBytes += bytes;
+    };
+
+    try {
+      for (const path of files) {
+        currentPath = path;
+        if (valPending && inputBytes >= valTarget) {
+          await submit("train");
+          valPending = false;
         }
-        scanned = Math.max(1, text.length);
-        if (text.length > MAX_UNCUT_CHARS) {
-          throw new InputError(
-            path,
-            `has ${MAX_UNCUT_CHARS} characters without a place to cut before byte offset ` +
-              `${fileOffset} (a space or tab after a word, or a lone newline); prepare holds at ` +
-              `most that much of a file at a time`,
-          );
+        await submit({ ids: Promise.resolve(eot), bytesDone: inputBytes });
+        const opened = await openRegularFile(path, path);
+        using file = opened.file;
+        if (fingerprint(opened.info) !== fingerprint(before.get(path)!)) throw changed(path);
+        const buffer = new Uint8Array(chunkBytes + 3);
+        let carried = 0; // bytes of an incomplete UTF-8 character at the start of `buffer`
+        let fileOffset = 0; // offset in the file of `buffer[0]`
+        let text = ""; // decoded text after the last cut
+        let scanned = 1; // safe cuts before this index of `text` were looked for already
+        while (true) {
+          const read = await file.read(buffer.subarray(carried, carried + chunkBytes));
+          const filled = carried + (read ?? 0);
+          const complete = read === null ? filled : completeUtf8Length(buffer.subarray(0, filled));
+          text += decodeUtf8(buffer.subarray(0, complete), path, fileOffset);
+          buffer.copyWithin(0, complete, filled);
+          carried = filled - complete;
+          fileOffset += complete;
+          if (read === null) break;
+          const cut = lastSafeCut(text, scanned);
+          if (cut > 0) {
+            await submitText(text.slice(0, cut));
+            text = text.slice(cut);
+          }
+          scanned = Math.max(1, text.length);
+          if (text.length > MAX_UNCUT_CHARS) {
+            throw new InputError(
+              path,
+              `has ${MAX_UNCUT_CHARS} characters without a place to cut before byte offset ` +
+                `${fileOffset} (a space or tab after a word, or a lone newline); prepare holds at ` +
+                `most that much of a file at a time`,
+            );
+          }
         }
+        // the file must be the one measured at the start, read to its end
+        const after = await file.stat();
+        if (
+          fileOffset !== before.get(path)!.size || fingerprint(after) !== fingerprint(opened.info)
+        ) {
+          throw changed(path);
+        }
+        await submitText(text);
       }
-      // the file must be the one measured at the start, read to its end
-      const after = await file.stat();
-      if (
-        fileOffset !== before.get(path)!.size || fingerprint(after) !== fingerprint(opened.info)
-      ) {
-        throw changed(path);
-      }
-      await submitText(text);
+      if (valPending) await submit("train");
+      while (pending.length > 0) await drainOne();
+      await sink.finish();
+    } catch (error) {
+      await sink.abort();
+      await Deno.remove(staging, { recursive: true }).catch(() => {});
+      throw error;
     }
-    if (valPending) await submit("train");
-    while (pending.length > 0) await drainOne();
-    await sink.finish();
+    // Every file is prepared. The commit record names every move before the first one, so that
+    // the folder can be put back as it was at any point; readers refuse the folder while it is
+    // there, and removing it is the commit.
+    const step = options.onCommitStep ?? (() => {});
+    const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
+    const record: CommitRecord = { shards: sink.shards.map(({ name }) => name), old: existing };
+    try {
+      await Deno.writeTextFile(`${staging}/commit.json`, JSON.stringify(record));
+      await Deno.rename(`${staging}/commit.json`, recordPath);
+      await step({ step: "recorded" });
+      if (existing.length > 0) await Deno.mkdir(`${staging}/old`);
+      for (const name of existing) {
+        await Deno.rename(`${dir}/${name}`, `${staging}/old/${name}`);
+        await step({ step: "moved-aside", name });
+      }
+      for (const name of record.shards) {
+        // the old shards are aside: every name is free unless a file appeared meanwhile
+        await moveToFreeName(`${staging}/${name}`, `${dir}/${name}`);
+        await step({ step: "moved-in", name });
+      }
+      await Deno.remove(recordPath);
+    } catch (error) {
+      // put the folder back as it was, if the file system lets us
+      await recoverInterruptedPrepare(dir).catch(() => {});
+      throw FileSystemError.from(error, "move the shards into", dir);
+    }
+    await step({ step: "committed" });
+    await Deno.remove(staging, { recursive: true });
+    return {
+      encoding,
+      version,
+      files: files.length,
+      bytes: totalBytes,
+      tokens,
+      valTokens,
+      trainTokens: tokens - valTokens,
+      shards: sink.shards.map(({ name, info, split }) => ({
+        ...info,
+        path: `${dir}/${name}`,
+        split,
+      })),
+      seconds: (performance.now() - start) / 1000,
+    };
   } catch (error) {
-    await sink.abort();
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    // a failed run leaves no folder of its own behind (each removed only while empty)
+    for (const path of created) {
+      if (!await Deno.remove(path).then(() => true, () => false)) break;
+    }
     throw error;
   }
-  // Every file is prepared. The commit record names every move before the first one, so that
-  // the folder can be put back as it was at any point; readers refuse the folder while it is
-  // there, and removing it is the commit.
-  const step = options.onCommitStep ?? (() => {});
-  const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
-  const record: CommitRecord = { shards: sink.shards.map(({ name }) => name), old: existing };
-  try {
-    await Deno.writeTextFile(`${staging}/commit.json`, JSON.stringify(record));
-    await Deno.rename(`${staging}/commit.json`, recordPath);
-    await step({ step: "recorded" });
-    if (existing.length > 0) await Deno.mkdir(`${staging}/old`);
-    for (const name of existing) {
-      await Deno.rename(`${dir}/${name}`, `${staging}/old/${name}`);
-      await step({ step: "moved-aside", name });
-    }
-    for (const name of record.shards) {
-      // the old shards are aside: every name is free unless a file appeared meanwhile
-      await moveToFreeName(`${staging}/${name}`, `${dir}/${name}`);
-      await step({ step: "moved-in", name });
-    }
-    await Deno.remove(recordPath);
-  } catch (error) {
-    // put the folder back as it was, if the file system lets us
-    await recoverInterruptedPrepare(dir).catch(() => {});
-    throw FileSystemError.from(error, "move the shards into", dir);
-  }
-  await step({ step: "committed" });
-  await Deno.remove(staging, { recursive: true });
-  return {
-    encoding,
-    version,
-    files: files.length,
-    bytes: totalBytes,
-    tokens,
-    valTokens,
-    trainTokens: tokens - valTokens,
-    shards: sink.shards.map(({ name, info, split }) => ({
-      ...info,
-      path: `${dir}/${name}`,
-      split,
-    })),
-    seconds: (performance.now() - start) / 1000,
-  };
 }

@@ -978,6 +978,35 @@ Deno.test("validation catalog, hostile input through the library: no silent wron
       }),
   );
   await t.step(
+    "prepare: an input that vanishes mid-run; the folder it made is removed",
+    () =>
+      withTempDir(async (dir) => {
+        const [a, b] = [`${dir}/a.txt`, `${dir}/b.txt`];
+        await Deno.writeTextFile(a, "It had always been ".repeat(2000));
+        await Deno.writeTextFile(b, "a cheap genius");
+        let removed = false;
+        await assertInputError(
+          () =>
+            prepareShards([a, b], {
+              outDir: `${dir}/out/shards`,
+              workers: 1,
+              chunkBytes: 4096,
+              onProgress: () => {
+                if (!removed) Deno.removeSync(b);
+                removed = true;
+              },
+            }),
+          b,
+          "does not exist",
+        );
+        assert.deepEqual(
+          (await Array.fromAsync(Deno.readDir(dir))).map((e) => e.name).sort(),
+          ["a.txt"],
+          "no output folder left behind",
+        );
+      }),
+  );
+  await t.step(
     "prepare: an input that is a FIFO is refused before anything is opened",
     () =>
       withTempDir(async (dir) => {
