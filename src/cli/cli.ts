@@ -209,7 +209,9 @@ export async function grantedPath(path: string, label?: string): Promise<string>
     try {
       real = await Deno.realPath(existing);
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound) || existing === "/") throw error;
+      const missing = error instanceof Deno.errors.NotFound ||
+        error instanceof Deno.errors.NotADirectory; // a file in the way: the task says so later
+      if (!missing || existing === "/") throw error;
       rest.unshift(existing.slice(existing.lastIndexOf("/") + 1));
       existing = existing.slice(0, existing.lastIndexOf("/")) || "/";
     }
