@@ -8,7 +8,6 @@
 // rule with each step in O(log n). Only long pre-tokens take this path; text without them goes to
 // tiktoken whole, and the text between long pre-tokens too, cut where tiktoken's pre-tokenizer
 // splits anyway.
-import type { EncodingName } from "./bpe_tokenizer.ts";
 
 /** Pre-tokens longer than this (UTF-16 code units) are merged here instead of in tiktoken. */
 export const LONG_PIECE_CHARS = 256;
@@ -36,14 +35,17 @@ type EncoderJson = { pat_str: string; bpe_ranks: string };
 const asJson = (module: unknown) => module as EncoderJson;
 
 // r50k_base's ranks and pattern are gpt2's, p50k_edit's are p50k_base's.
-const ENCODER_JSON: Readonly<Record<EncodingName, EncoderJson>> = {
+const ENCODER_JSON = {
   gpt2: asJson(gpt2),
   r50k_base: asJson(gpt2),
   p50k_base: asJson(p50kBase),
   p50k_edit: asJson(p50kBase),
   cl100k_base: asJson(cl100kBase),
   o200k_base: asJson(o200kBase),
-};
+} as const;
+
+/** The encodings whose ranks are here (the tokenizer's `EncodingName`). */
+type RankedEncoding = keyof typeof ENCODER_JSON;
 
 /**
  * tiktoken's pattern (Rust's fancy-regex) in JavaScript: Rust's `\s` is Unicode White_Space,
@@ -77,7 +79,7 @@ const built = new Map<EncoderJson, BpeRanks>();
  * An encoding's mergeable ranks and pre-tokenizer, built on first use (for o200k_base a map of
  * 200,000 entries, ~20 MB) and kept for the life of the process.
  */
-export function bpeRanks(encoding: EncodingName): BpeRanks {
+export function bpeRanks(encoding: RankedEncoding): BpeRanks {
   const json = ENCODER_JSON[encoding];
   let entry = built.get(json);
   if (entry === undefined) {
