@@ -161,3 +161,6 @@ export type { SafetensorsSource } from "./src/embed/safetensors_tables.ts";
 export type { TokenEmbeddingFileOptions } from "./src/embed/token_embedding.ts";
 export type { PositionalEmbeddingFileOptions } from "./src/embed/positional_embedding.ts";
 export type { InputEmbeddingFileOptions } from "./src/embed/input_embedding.ts";
+// training kernels: embedding backward, cross-entropy, softmax, AdamW (WGSL, deterministic)
+export { embeddingBackward } from "./src/gpu/kernels/embedding_backward/embedding_backward.ts";
+export { positionalBackward } from "./src/gpu/kernels/embedding_backward/positional_backward.ts";
