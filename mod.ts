@@ -164,3 +164,9 @@ export type { InputEmbeddingFileOptions } from "./src/embed/input_embedding.ts";
 // training kernels: embedding backward, cross-entropy, softmax, AdamW (WGSL, deterministic)
 export { embeddingBackward } from "./src/gpu/kernels/embedding_backward/embedding_backward.ts";
 export { positionalBackward } from "./src/gpu/kernels/embedding_backward/positional_backward.ts";
+export {
+  crossEntropy,
+  type CrossEntropyResult,
+  crossEntropyWithGrad,
+  lossItem,
+} from "./src/gpu/kernels/cross_entropy/cross_entropy.ts";
