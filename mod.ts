@@ -170,3 +170,4 @@ export {
   crossEntropyWithGrad,
   lossItem,
 } from "./src/gpu/kernels/cross_entropy/cross_entropy.ts";
+export { softmax } from "./src/gpu/kernels/softmax/softmax.ts";
