@@ -171,3 +171,4 @@ export {
   lossItem,
 } from "./src/gpu/kernels/cross_entropy/cross_entropy.ts";
 export { softmax } from "./src/gpu/kernels/softmax/softmax.ts";
+export { type AdamWHyperparameters, adamwStep } from "./src/gpu/kernels/adamw/adamw.ts";
