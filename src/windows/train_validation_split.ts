@@ -1,13 +1,8 @@
-import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
-import {
-  checkEnoughTokens,
-  checkTokenIds,
-  checkWindowOptions,
-  type TokenArray,
-  WindowDataset,
-  type WindowDatasetOptions,
-} from "./window_dataset.ts";
+import { InputError } from "../util/errors.ts";
+import { describe } from "../util/checks.ts";
+import { checkEnoughTokens, WindowDataset } from "./window_dataset.ts";
+import { checkWindowOptions, type WindowDatasetOptions } from "./sliding_windows.ts";
+import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 
 /** The two sides of {@linkcode trainValidationSplit}. */
 export interface TrainValidationSplit {
@@ -59,7 +54,7 @@ export function trainValidationSplit(
       `must be a number in (0, 1), both ends excluded, got ${describe(trainRatio)}`,
     );
   }
-  checkTokenIds(ids);
+  checkTokenArray(ids);
   checkWindowOptions(options);
   const splitIndex = Math.floor(trainRatio * ids.length);
   const context = `(trainRatio ${trainRatio} of ${ids.length} tokens)`;

@@ -1,40 +1,11 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
-
-/** Token ids as the windowing stage takes them: 32-bit, or 16-bit for vocabularies up to 65,536. */
-export type TokenArray = Uint32Array | Uint16Array;
-
-/** Options of {@linkcode WindowDataset}: the book's `max_length` and `stride`. */
-export interface WindowDatasetOptions {
-  /** Tokens per window (the model's context length), an integer >= 1. */
-  maxLength: number;
-  /** Tokens between the starts of consecutive windows, an integer >= 1. */
-  stride: number;
-}
-
-/** The most tokens a dataset holds: window starts are reported as 32-bit unsigned integers. */
-const MAX_TOKENS = 0xffff_ffff;
-
-/** Throws an {@linkcode InputError} unless `ids` is a {@linkcode TokenArray} array this stage can index. */
-export function checkTokenIds(ids: unknown): asserts ids is TokenArray {
-  if (!(ids instanceof Uint32Array || ids instanceof Uint16Array)) {
-    throw new InputError(
-      "ids",
-      `must be a Uint32Array or Uint16Array of token ids, got ${describe(ids)}` +
-        (Array.isArray(ids) ? " (use Uint32Array.from(ids))" : ""),
-    );
-  }
-  if (ids.length > MAX_TOKENS) {
-    throw new InputError("ids", `must hold at most ${MAX_TOKENS} tokens, got ${ids.length}`);
-  }
-}
-
-/** Throws an {@linkcode InputError} unless `options` are valid window options (before any work). */
-export function checkWindowOptions(options: WindowDatasetOptions): void {
-  checkOptions(options, "{ maxLength, stride }");
-  checkInteger("maxLength", options.maxLength, 1);
-  checkInteger("stride", options.stride, 1);
-}
+import { InputError } from "../util/errors.ts";
+import { checkInteger } from "../util/checks.ts";
+import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
+import {
+  checkWindowOptions,
+  SlidingWindows,
+  type WindowDatasetOptions,
+} from "./sliding_windows.ts";
 
 /**
  * Throws an {@linkcode InputError} unless `count` tokens make at least one window of `maxLength`:
@@ -91,11 +62,8 @@ export function windowCount(tokens: number, maxLength: number, stride: number): 
  * assert.equal(dataset.input(1).buffer, ids.buffer); // a view, not a copy
  * ```
  */
-export class WindowDataset {
+export class WindowDataset extends SlidingWindows {
   readonly #ids: TokenArray;
-  readonly #maxLength: number;
-  readonly #stride: number;
-  readonly #length: number;
 
   /**
    * A dataset of windows over `ids`.
@@ -104,13 +72,11 @@ export class WindowDataset {
    * @param options `maxLength` and `stride`, integers >= 1.
    */
   constructor(ids: TokenArray, options: WindowDatasetOptions) {
-    checkTokenIds(ids);
+    checkTokenArray(ids);
     checkWindowOptions(options);
     checkEnoughTokens("ids", ids.length, options.maxLength);
+    super(options, windowCount(ids.length, options.maxLength, options.stride));
     this.#ids = ids;
-    this.#maxLength = options.maxLength;
-    this.#stride = options.stride;
-    this.#length = windowCount(ids.length, options.maxLength, options.stride);
   }
 
   /** The token ids the windows view. */
@@ -118,40 +84,25 @@ export class WindowDataset {
     return this.#ids;
   }
 
-  /** Tokens per window. */
-  get maxLength(): number {
-    return this.#maxLength;
-  }
-
-  /** Tokens between consecutive window starts. */
-  get stride(): number {
-    return this.#stride;
-  }
-
-  /** The number of windows, the book's `len(dataset)`. */
-  get length(): number {
-    return this.#length;
-  }
-
   #checkIndex(index: number): void {
-    checkInteger("index", index, 0, this.#length - 1);
+    checkInteger("index", index, 0, this.length - 1);
   }
 
   /** The token offset in {@linkcode WindowDataset.ids} where window `index` starts. */
   start(index: number): number {
     this.#checkIndex(index);
-    return index * this.#stride;
+    return index * this.stride;
   }
 
   /** Window `index`'s input tokens: a view of `maxLength` ids, never a copy. */
   input(index: number): TokenArray {
     const start = this.start(index);
-    return this.#ids.subarray(start, start + this.#maxLength);
+    return this.#ids.subarray(start, start + this.maxLength);
   }
 
   /** Window `index`'s target tokens: its input shifted by one token, a view as well. */
   target(index: number): TokenArray {
     const start = this.start(index) + 1;
-    return this.#ids.subarray(start, start + this.#maxLength);
+    return this.#ids.subarray(start, start + this.maxLength);
   }
 }

@@ -1,7 +1,7 @@
 // Kernels that write a table bind one segment of it per dispatch (see Tensor.segments): the
 // binding count stays fixed whatever the table's size, and tensors laid out alike (a parameter,
 // its gradient, its optimizer moments) are bound segment by segment together.
-import { InputError } from "../../errors.ts";
+import { InputError } from "../../util/errors.ts";
 import { Tensor } from "../tensor.ts";
 
 /** Bytes of one row of the first dimension of an `f32` tensor. */

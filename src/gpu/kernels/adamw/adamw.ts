@@ -1,5 +1,5 @@
 import code from "../../../../shaders/adamw/adamw.wgsl" with { type: "text" };
-import { InputError } from "../../../errors.ts";
+import { InputError } from "../../../util/errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import { type Dispatch, dispatchGrid, type KernelCall, kernelFor } from "../compute_kernel.ts";
 import { checkSameLayout, segmentBinding } from "../segments.ts";

@@ -6,7 +6,7 @@ import meanBody from "../../../../shaders/cross_entropy/mean.wgsl" with { type: 
 import rowStatsBody from "../../../../shaders/cross_entropy/row_stats.wgsl" with {
   type: "text",
 };
-import { InputError } from "../../../errors.ts";
+import { InputError } from "../../../util/errors.ts";
 import { Tensor } from "../../tensor.ts";
 import {
   ComputeKernel,
@@ -16,7 +16,7 @@ import {
   type StorageResource,
 } from "../compute_kernel.ts";
 import { checkFloatTensor, checkOneBinding } from "../tensor_checks.ts";
-import { checkTokenIds, type EmbeddingIds } from "../token_ids.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "../embedding/embedding_ids.ts";
 
 /** Lanes that reduce one row together (see row_stats.wgsl). */
 const ROW_LANES = 64;
@@ -191,7 +191,7 @@ function checkCrossEntropy(logits: Tensor<"f32">, targets: EmbeddingIds): Uint32
   checkOneBinding("logits", logits);
   const vocab = logits.shape[logits.shape.length - 1];
   if (vocab < 1) throw new InputError("logits", "must have at least one class (last dimension)");
-  const checked = checkTokenIds("targets", targets, vocab);
+  const checked = checkEmbeddingIds("targets", targets, vocab);
   const expected = logits.shape.slice(0, -1);
   const rows = expected.reduce((a, b) => a * b, 1);
   if (

@@ -1,9 +1,9 @@
-import { InputError } from "../../../errors.ts";
+import { InputError } from "../../../util/errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { Dispatch, KernelCall } from "../compute_kernel.ts";
 import { segmentBinding } from "../segments.ts";
 import { checkFloatTensor, checkOneBinding, sameDevice } from "../tensor_checks.ts";
-import { checkTokenIds, type EmbeddingIds } from "../token_ids.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "../embedding/embedding_ids.ts";
 import { backwardProgram } from "./_program.ts";
 
 /**
@@ -43,7 +43,7 @@ export async function embeddingBackward(
   checkFloatTensor("grad", grad, { exactly: 2 });
   const gpu = sameDevice({ gradOutput, grad });
   const [vocab, dim] = grad.shape;
-  const checked = checkTokenIds("ids", ids, vocab);
+  const checked = checkEmbeddingIds("ids", ids, vocab);
   const expected = [...checked.shape, dim];
   if (
     gradOutput.shape.length !== expected.length ||

@@ -1,4 +1,4 @@
-import { InputError } from "../../../errors.ts";
+import { InputError } from "../../../util/errors.ts";
 import type { Tensor } from "../../tensor.ts";
 import type { Dispatch, KernelCall } from "../compute_kernel.ts";
 import { checkFloatTensor, checkOneBinding, sameDevice } from "../tensor_checks.ts";

@@ -1,7 +1,7 @@
 import body from "../../../../shaders/softmax/softmax.wgsl" with { type: "text" };
 import { Tensor } from "../../tensor.ts";
 import { type Dispatch, type KernelCall, kernelFor } from "../compute_kernel.ts";
-import { checkOutputSize } from "../embedding_program.ts";
+import { checkOutputSize } from "../embedding/embedding_program.ts";
 import { checkFloatTensor, checkOneBinding } from "../tensor_checks.ts";
 
 /** Lanes that reduce one row together. */
