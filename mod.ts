@@ -95,7 +95,7 @@ export {
   type TensorOptions,
 } from "./src/gpu/tensor.ts";
 export { type FormattableArray, formatTensor } from "./src/gpu/format_tensor.ts";
-export type { EmbeddingIds } from "./src/gpu/kernels/embedding/embedding_ids.ts";
+export type { EmbeddingIds } from "./src/gpu/kernels/embedding_ids.ts";
 export { gather } from "./src/gpu/kernels/embedding/gather.ts";
 export { positionalAdd } from "./src/gpu/kernels/embedding/positional_add.ts";
 export { gatherPositionalAdd } from "./src/gpu/kernels/embedding/gather_positional_add.ts";

@@ -1,6 +1,6 @@
 // Plain TypeScript cross-entropy in the kernels' order of operations (float32 throughout): the
 // reference the GPU results are tested against.
-import { rowMaxSumCpu } from "../softmax/cpu_reference.ts";
+import { rowMaxSumCpu } from "../row_reduction_cpu.ts";
 
 /**
  * The maximum of each row and the log of the sum of exp(x − max), reduced as the kernel does

@@ -16,7 +16,7 @@ import {
   type StorageResource,
 } from "../compute_kernel.ts";
 import { checkFloatTensor, checkOneBinding } from "../tensor_checks.ts";
-import { checkEmbeddingIds, type EmbeddingIds } from "../embedding/embedding_ids.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "../embedding_ids.ts";
 
 /** Lanes that reduce one row together (see row_stats.wgsl). */
 const ROW_LANES = 64;

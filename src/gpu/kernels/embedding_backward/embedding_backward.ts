@@ -3,7 +3,7 @@ import type { Tensor } from "../../tensor.ts";
 import type { Dispatch, KernelCall } from "../compute_kernel.ts";
 import { segmentBinding } from "../segments.ts";
 import { checkFloatTensor, checkOneBinding, sameDevice } from "../tensor_checks.ts";
-import { checkEmbeddingIds, type EmbeddingIds } from "../embedding/embedding_ids.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "../embedding_ids.ts";
 import { backwardProgram } from "./_program.ts";
 
 /**
