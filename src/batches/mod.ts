@@ -50,6 +50,7 @@ export {
 export { type CreateDataLoaderOptions, createDataLoaderV1 } from "./create_data_loader.ts";
 export { BlockSampler } from "./block_sampler.ts";
 export { RandomBlockSampler, type RandomBlockSamplerOptions } from "./random_block_sampler.ts";
+export { TorchBlockSampler, type TorchBlockSamplerOptions } from "./torch_block_sampler.ts";
 export {
   type ShardBlockBatch,
   ShardBlockSampler,
