@@ -12,10 +12,10 @@ import { TokenStream } from "../gpu/token_stream.ts";
 import { checkPositionTableSize, PositionalEmbedding } from "./positional_embedding.ts";
 import {
   checkTableOptions,
-  type TableDType,
   TokenEmbedding,
   type TokenEmbeddingOptions,
 } from "./token_embedding.ts";
+import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import {
   checkSameDim,

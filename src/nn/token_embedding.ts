@@ -17,8 +17,6 @@ import {
   withSafetensors,
 } from "./safetensors_tables.ts";
 
-export type { TableDType };
-
 /** Options of {@linkcode TokenEmbedding.create}: the table's element type and storage limits. */
 export interface TokenEmbeddingOptions<D extends TableDType = TableDType>
   extends TensorStorageOptions {
