@@ -3,6 +3,25 @@
 import type { TokenArray } from "../tokenize/token_ids.ts";
 import { gatherWindows } from "./_gather_windows.ts";
 import type { Batch } from "./batch.ts";
+import { InputError } from "../util/errors.ts";
+
+/** The most tokens one sampled batch holds: 2²⁸ (1 GiB of inputs and 1 GiB of targets). */
+export const MAX_BATCH_TOKENS = 2 ** 28;
+
+/**
+ * Throws an {@linkcode InputError} when `batchSize × seqLength` passes
+ * {@linkcode MAX_BATCH_TOKENS}: a sampled batch is always full, so its arrays are sized from
+ * these options, and an absurd size is refused before anything is allocated.
+ */
+function checkBatchTokens(batchSize: number, seqLength: number): void {
+  if (batchSize * seqLength > MAX_BATCH_TOKENS) {
+    throw new InputError(
+      "batchSize",
+      `is ${batchSize}: ${batchSize} rows × ${seqLength} tokens is more than the ` +
+        `${MAX_BATCH_TOKENS} tokens a sampled batch may hold (inputs and targets take 8 bytes a token)`,
+    );
+  }
+}
 
 /**
  * What the block samplers ({@linkcode RandomBlockSampler}, {@linkcode TorchBlockSampler},
@@ -28,6 +47,7 @@ export abstract class BlockSampler {
    * @param seqLength Tokens per row.
    */
   protected constructor(batchSize: number, seqLength: number) {
+    checkBatchTokens(batchSize, seqLength);
     this.#batchSize = batchSize;
     this.#seqLength = seqLength;
     this.inputs = new Uint32Array(batchSize * seqLength);

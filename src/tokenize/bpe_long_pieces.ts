@@ -8,9 +8,18 @@
 // rule with each step in O(log n). Only long pre-tokens take this path; text without them goes to
 // tiktoken whole, and the text between long pre-tokens too, cut where tiktoken's pre-tokenizer
 // splits anyway.
+import { InputError } from "../util/errors.ts";
+import { describe } from "../util/checks.ts";
 
 /** Pre-tokens longer than this (UTF-16 code units) are merged here instead of in tiktoken. */
 export const LONG_PIECE_CHARS = 256;
+
+/**
+ * The longest pre-token (UTF-8 bytes) merged at all: 8 MiB, which takes about 10 s and 800 MB
+ * while it is merged. A longer one (a run of one kind of character without a single break) is
+ * an {@linkcode InputError}, never a trap or an exhausted heap.
+ */
+export const MAX_PIECE_BYTES = 8 * 1024 * 1024;
 
 /** An encoding's mergeable ranks (bytes as a binary string → rank) and its pre-tokenizer. */
 export interface BpeRanks {
@@ -254,6 +263,7 @@ export function splitLongPieces(
   text: string,
   pattern: RegExp,
   longChars: number = LONG_PIECE_CHARS,
+  offset = 0,
 ): TextSegment[] {
   const segments: TextSegment[] = [];
   let stretchStart = 0;
@@ -261,6 +271,18 @@ export function splitLongPieces(
   for (const match of text.matchAll(matcher)) {
     if (match[0].length <= longChars) continue;
     const start = match.index;
+    // a UTF-16 code unit is at most 3 UTF-8 bytes: measure only what may be too long
+    if (match[0].length * 3 > MAX_PIECE_BYTES) {
+      const bytes = new TextEncoder().encode(match[0]).length;
+      if (bytes > MAX_PIECE_BYTES) {
+        throw new InputError(
+          "text",
+          `holds a pre-token of ${bytes} bytes at offset ${offset + start} (a run of one kind ` +
+            `of character without a break, starting ${describe(match[0].slice(0, 12))}), more ` +
+            `than the ${MAX_PIECE_BYTES} bytes byte-pair encoding takes in one piece`,
+        );
+      }
+    }
     if (start > stretchStart) segments.push({ text: text.slice(stretchStart, start), long: false });
     segments.push({ text: match[0], long: true });
     stretchStart = start + match[0].length;

@@ -402,7 +402,11 @@ export class BpeTokenizer implements Tokenizer, Disposable {
    * heap merge over the same ranks for each pre-token longer than 256 characters
    * (tiktoken's merge is quadratic in a pre-token's length, and traps on very long ones).
    */
-  #encodeOrdinaryText(text: string, out: number[] | undefined): Uint32Array | undefined {
+  #encodeOrdinaryText(
+    text: string,
+    out: number[] | undefined,
+    offset = 0,
+  ): Uint32Array | undefined {
     if (!mayHoldLongPiece(text)) {
       const ids = this.#call(text.length, (tiktoken) => tiktoken.encode_ordinary(text));
       if (out === undefined) return ids;
@@ -411,7 +415,7 @@ export class BpeTokenizer implements Tokenizer, Disposable {
     }
     const bpe = bpeRanks(this.#name);
     const target = out ?? [];
-    for (const segment of splitLongPieces(text, bpe.pattern)) {
+    for (const segment of splitLongPieces(text, bpe.pattern, undefined, offset)) {
       if (segment.long) {
         for (const id of encodePiece(segment.text, bpe)) target.push(id);
       } else {
@@ -466,7 +470,7 @@ export class BpeTokenizer implements Tokenizer, Disposable {
         const index = text.indexOf(special, from);
         if (index >= 0 && index < at) [at, found] = [index, special];
       }
-      if (at > from) this.#encodeOrdinaryText(text.slice(from, at), ids);
+      if (at > from) this.#encodeOrdinaryText(text.slice(from, at), ids, from);
       if (found === undefined) break;
       ids.push(specials[found]);
       from = at + found.length;

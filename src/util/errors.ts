@@ -42,9 +42,9 @@ export class InputError extends Error {
  * import assert from "node:assert/strict";
  *
  * const cause = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
- * const error = FileSystemError.from(cause, "write", "out/train_000001.bin");
+ * const error = FileSystemError.from(cause, "write", "out/train_000001.bin") as FileSystemError;
  * assert.equal(error.message, "cannot write out/train_000001.bin: No space left on device (os error 28)");
- * assert.equal((error as FileSystemError).code, "ENOSPC");
+ * assert.equal(error.code, "ENOSPC");
  * ```
  */
 export class FileSystemError extends Error {

@@ -926,6 +926,26 @@ Deno.test("validation catalog, hostile input through the library: no silent wron
         "of a sparse array (no element); every element must be a number",
     );
   });
+  await t.step("a pre-token too long to merge is an error, not a trap", async () => {
+    using gpt2 = new BpeTokenizer("gpt2", { allowedSpecial: "all" });
+    await assertInputError(
+      () => gpt2.encode("hi <|endoftext|> " + "x".repeat(9 * 1024 * 1024)),
+      "text",
+      "holds a pre-token of 9437185 bytes at offset 16 (a run of one kind of character without " +
+        'a break, starting " xxxxxxxxxxx"), more than the 8388608 bytes byte-pair encoding ' +
+        "takes in one piece",
+    );
+  });
+  await t.step(
+    "a sampled batch is sized from the options: a bound before allocating",
+    () =>
+      assertInputError(
+        () => new RandomBlockSampler(IDS, { maxLength: 4, batchSize: 3_000_000_000 }),
+        "batchSize",
+        "is 3000000000: 3000000000 rows × 4 tokens is more than the 268435456 tokens a sampled " +
+          "batch may hold (inputs and targets take 8 bytes a token)",
+      ),
+  );
   await t.step("a lone surrogate is an error, not U+FFFD", async () => {
     using gpt2 = new BpeTokenizer("gpt2");
     await assertInputError(
