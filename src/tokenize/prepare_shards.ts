@@ -393,7 +393,9 @@ export async function prepareShards(
   const dir = outDir.replace(/(.)[\\/]+$/, "$1");
   // the folders this run creates, outermost last: removed again if the run fails
   const created: string[] = [];
-  for (let path = dir; !await pathExists(path); path = parentDir(path)) {
+  // (a path that cannot be looked at counts as existing: mkdir then says what is wrong)
+  const exists = (path: string) => pathExists(path).catch(() => true);
+  for (let path = dir; !await exists(path); path = parentDir(path)) {
     created.push(path);
     if (parentDir(path) === path) break;
   }

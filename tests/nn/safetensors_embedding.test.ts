@@ -125,16 +125,45 @@ Deno.test("streaming: chunks across segments, odd widths, open files", async (t)
       }
     });
 
-    await t.step("F16 bits reach an f16 table as stored (subnormals, -0, infinities)", async () => {
-      const bits = Uint16Array.of(0x0001, 0x8000, 0x7c00, 0xfc00, 0x3555, 0x03ff, 0xc000, 0x7bff);
-      const path = `${dir}/bits.safetensors`;
-      await writeSafetensors(path, { "wte.weight": { dtype: "F16", shape: [4, 2], data: bits } });
-      using f16 = await TokenEmbedding.fromSafetensors(gpu, path, { dtype: "f16" });
-      const values = Array.from(new Float16Array(bits.buffer));
-      assert.deepEqual([...await f16.weight.read()], values);
-      using f32 = await TokenEmbedding.fromSafetensors(gpu, path);
-      assert.deepEqual([...await f32.weight.read()], values);
-    });
+    await t.step(
+      "F16 bits reach an f16 table as stored (subnormals, -0, the extremes)",
+      async () => {
+        const bits = Uint16Array.of(0x0001, 0x8000, 0x7bff, 0xfbff, 0x3555, 0x03ff, 0xc000, 0x0400);
+        const path = `${dir}/bits.safetensors`;
+        await writeSafetensors(path, { "wte.weight": { dtype: "F16", shape: [4, 2], data: bits } });
+        using f16 = await TokenEmbedding.fromSafetensors(gpu, path, { dtype: "f16" });
+        const values = Array.from(new Float16Array(bits.buffer));
+        assert.deepEqual([...await f16.weight.read()], values);
+        using f32 = await TokenEmbedding.fromSafetensors(gpu, path);
+        assert.deepEqual([...await f32.weight.read()], values);
+      },
+    );
+
+    await t.step(
+      "infinities and NaN in a file's table are errors, in either table dtype",
+      async () => {
+        for (
+          const [bit, name] of [[0x7c00, "Infinity"], [0xfc00, "-Infinity"], [
+            0x7e00,
+            "NaN",
+          ]] as const
+        ) {
+          const bits = Uint16Array.of(0x3c00, 0x3c00, 0x3c00, bit);
+          const path = `${dir}/nonfinite.safetensors`;
+          await writeSafetensors(path, {
+            "wte.weight": { dtype: "F16", shape: [2, 2], data: bits },
+          }, {
+            overwrite: true,
+          });
+          for (const dtype of ["f16", "f32"] as const) {
+            await assert.rejects(
+              TokenEmbedding.fromSafetensors(gpu, path, { dtype }),
+              new RegExp(`tensor "wte.weight" holds ${name} at \\[1, 1\\]`),
+            );
+          }
+        }
+      },
+    );
 
     await t.step("tables of other names, from a file opened once (and left open)", async () => {
       const path = `${dir}/llama-like.safetensors`;
