@@ -47,7 +47,7 @@ import {
   type SafetensorsFile,
   type SafetensorsTensorInfo,
 } from "../weights/safetensors_reader.ts";
-import { parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
+import { outsideMessage, parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
 import {
   asOptionError,
   buildLoader,
@@ -107,8 +107,7 @@ async function openWeights(path: string): Promise<Weights> {
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       throw new InputError(
         "--weights",
-        `cannot read ${userPath(path)}: the task may read files only under the directory it is ` +
-          "run from; run it from a folder that holds the file",
+        outsideMessage(COMMAND, "read", userPath(path), { flag: "--weights" }),
       );
     }
     if (error instanceof InputError && error.parameter === userPath(path)) {
