@@ -17,7 +17,7 @@
  *
  * @module
  */
-export { InputError } from "./src/errors.ts";
+export { InputError } from "./src/util/errors.ts";
 export type { Tokenizer } from "./src/tokenize/tokenizer.ts";
 export {
   END_OF_TEXT,
@@ -37,21 +37,20 @@ export {
   type EncodingName,
   ENCODINGS,
 } from "./src/tokenize/bpe_tokenizer.ts";
-export { decodeUtf8, readTextFile } from "./src/tokenize/read_text.ts";
+export { readTextFile } from "./src/tokenize/read_text.ts";
+export { decodeUtf8 } from "./src/util/utf8.ts";
 
 // windows: token ids → sliding-window datasets
-export {
-  type TokenArray,
-  WindowDataset,
-  type WindowDatasetOptions,
-} from "./src/windows/window_dataset.ts";
+export type { TokenArray } from "./src/tokenize/token_ids.ts";
+export { WindowDataset, type WindowDatasetOptions } from "./src/windows/window_dataset.ts";
 export {
   type TrainValidationSplit,
   trainValidationSplit,
 } from "./src/windows/train_validation_split.ts";
 
 // batches: windows → [batch, seqLength] inputs and targets
-export { type Batch, DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
+export type { Batch } from "./src/batches/batch.ts";
+export { DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
 export {
   RandomBlockSampler,
   type RandomBlockSamplerOptions,
@@ -61,7 +60,7 @@ export {
   createDataLoaderV1,
 } from "./src/batches/create_data_loader.ts";
 // weights: safetensors files (read and write) and 16-bit float conversions
-export { SAFETENSORS_DTYPE_BITS, type SafetensorsDtype } from "./src/weights/safetensors_format.ts";
+export { SAFETENSORS_DTYPE_BITS, type SafetensorsDtype } from "./src/formats/safetensors_format.ts";
 export {
   openSafetensors,
   type RowChunkOptions,
@@ -71,13 +70,13 @@ export {
   type TensorReadOptions,
   type TensorReadResults,
   type TensorRowChunk,
-} from "./src/weights/safetensors_reader.ts";
+} from "./src/formats/safetensors_reader.ts";
 export {
   type TensorToWrite,
   writeSafetensors,
   type WriteSafetensorsOptions,
-} from "./src/weights/safetensors_writer.ts";
-export { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./src/weights/float16.ts";
+} from "./src/formats/safetensors_writer.ts";
+export { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from "./src/util/float16.ts";
 // embed / gpu: WebGPU device, tensors, WGSL embedding kernels, embedding layers, seeded init
 export { GpuDevice, type GpuDeviceOptions } from "./src/gpu/device.ts";
 export { GpuError, type GpuErrorKind } from "./src/gpu/gpu_error.ts";
@@ -89,15 +88,15 @@ export {
   type TensorOptions,
 } from "./src/gpu/tensor.ts";
 export { type FormattableArray, formatTensor } from "./src/gpu/format_tensor.ts";
-export type { EmbeddingIds } from "./src/gpu/kernels/token_ids.ts";
-export { gather } from "./src/gpu/kernels/gather.ts";
-export { positionalAdd } from "./src/gpu/kernels/positional_add.ts";
-export { gatherPositionalAdd } from "./src/gpu/kernels/gather_positional_add.ts";
-export { TorchGenerator } from "./src/embed/torch_rng.ts";
-export type { EmbeddingInit } from "./src/embed/embedding_init.ts";
-export { TokenEmbedding } from "./src/embed/token_embedding.ts";
-export { PositionalEmbedding } from "./src/embed/positional_embedding.ts";
-export { InputEmbedding, type InputEmbeddingOptions } from "./src/embed/input_embedding.ts";
+export type { EmbeddingIds } from "./src/gpu/kernels/embedding/embedding_ids.ts";
+export { gather } from "./src/gpu/kernels/embedding/gather.ts";
+export { positionalAdd } from "./src/gpu/kernels/embedding/positional_add.ts";
+export { gatherPositionalAdd } from "./src/gpu/kernels/embedding/gather_positional_add.ts";
+export { TorchGenerator } from "./src/util/torch_rng.ts";
+export type { EmbeddingInit } from "./src/nn/embedding_init.ts";
+export { TokenEmbedding } from "./src/nn/token_embedding.ts";
+export { PositionalEmbedding } from "./src/nn/positional_embedding.ts";
+export { InputEmbedding, type InputEmbeddingOptions } from "./src/nn/input_embedding.ts";
 // Parallel tokenization (issue 5, item 5): Web Workers, ids identical to single-threaded tiktoken.
 export {
   BpeWorkerPool,
@@ -115,8 +114,8 @@ export {
   readShard,
   readShardHeader,
   readShardTokens,
-} from "./src/shards/shard_reader.ts";
-export { ShardWriter, type ShardWriterOptions, writeShard } from "./src/shards/shard_writer.ts";
+} from "./src/formats/shard_reader.ts";
+export { ShardWriter, type ShardWriterOptions, writeShard } from "./src/formats/shard_writer.ts";
 export {
   SHARD_HEADER_BYTES,
   SHARD_MAGIC,
@@ -124,13 +123,13 @@ export {
   type ShardSplit,
   type ShardVersion,
   shardVersionFor,
-} from "./src/shards/shard_format.ts";
+} from "./src/formats/shard_format.ts";
 export {
   type PrepareProgress,
   prepareShards,
   type PrepareShardsOptions,
   type PrepareSummary,
-} from "./src/shards/prepare_shards.ts";
+} from "./src/tokenize/prepare_shards.ts";
 
 // Loading from shards (issue 7, item 3): windows, batches and random blocks over a folder of
 // token shards, read lazily; windows do not cross shard boundaries.
@@ -152,12 +151,12 @@ export {
 } from "./src/batches/shard_block_sampler.ts";
 // kernels: tables of any size the device can bind (segments), packed f16 tables
 export type { TensorSegment, TensorStorageOptions } from "./src/gpu/tensor.ts";
-export type { TableDType, TokenEmbeddingOptions } from "./src/embed/token_embedding.ts";
+export type { TableDType, TokenEmbeddingOptions } from "./src/nn/token_embedding.ts";
 // kernels: the GPU-resident token stream (InputEmbedding.forwardWindows), kernel layouts
 export { TokenStream, type TokenStreamOptions } from "./src/gpu/token_stream.ts";
 export type { KernelLayout } from "./src/gpu/device.ts";
 // Pretrained embeddings (issue 9): GPT-2's wte / wpe from safetensors files, streamed to the GPU.
-export type { SafetensorsSource } from "./src/embed/safetensors_tables.ts";
-export type { TokenEmbeddingFileOptions } from "./src/embed/token_embedding.ts";
-export type { PositionalEmbeddingFileOptions } from "./src/embed/positional_embedding.ts";
-export type { InputEmbeddingFileOptions } from "./src/embed/input_embedding.ts";
+export type { SafetensorsSource } from "./src/nn/safetensors_tables.ts";
+export type { TokenEmbeddingFileOptions } from "./src/nn/token_embedding.ts";
+export type { PositionalEmbeddingFileOptions } from "./src/nn/positional_embedding.ts";
+export type { InputEmbeddingFileOptions } from "./src/nn/input_embedding.ts";

@@ -22,7 +22,7 @@
  * @module
  */
 import { parseArgs, runCli } from "../src/cli/cli.ts";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/util/errors.ts";
 import { SAMPLE_TEXT_URL } from "../src/cli/sample_text.ts";
 import { GpuDevice } from "../src/gpu/device.ts";
 import { BpeTokenizer } from "../src/tokenize/bpe_tokenizer.ts";

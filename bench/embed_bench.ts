@@ -2,8 +2,8 @@
 // larger batch (vocabulary 50257, D = 256). GPU timings include upload of the ids and wait for
 // the queue to finish; readback is not included.
 import { gather, gatherPositionalAdd, GpuDevice, positionalAdd, Tensor } from "../mod.ts";
-import { gatherPositionalAddCpu } from "../src/embed/cpu_reference.ts";
-import { TorchGenerator } from "../src/embed/torch_rng.ts";
+import { gatherPositionalAddCpu } from "../src/gpu/kernels/embedding/cpu_reference.ts";
+import { TorchGenerator } from "../src/util/torch_rng.ts";
 
 const gpu = await GpuDevice.shared();
 const VOCAB = 50257;

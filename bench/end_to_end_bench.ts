@@ -6,7 +6,7 @@
 import { createDataLoaderV1 } from "../src/batches/create_data_loader.ts";
 import { SAMPLE_TEXT_URL } from "../src/cli/sample_text.ts";
 import { embedAllBatches } from "../src/cli/embed_all.ts";
-import { InputEmbedding } from "../src/embed/input_embedding.ts";
+import { InputEmbedding } from "../src/nn/input_embedding.ts";
 import { GpuDevice } from "../src/gpu/device.ts";
 import { readTextFile } from "../src/tokenize/read_text.ts";
 

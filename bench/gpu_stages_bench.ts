@@ -8,9 +8,9 @@
 //   deno bench bench/gpu_stages_bench.ts        (no permissions; WebGPU needs none)
 import { GpuDevice } from "../src/gpu/device.ts";
 import type { KernelCall } from "../src/gpu/kernels/compute_kernel.ts";
-import { gatherCall } from "../src/gpu/kernels/gather.ts";
-import { gatherPositionalAddCall } from "../src/gpu/kernels/gather_positional_add.ts";
-import { positionalAddCall } from "../src/gpu/kernels/positional_add.ts";
+import { gatherCall } from "../src/gpu/kernels/embedding/gather.ts";
+import { gatherPositionalAddCall } from "../src/gpu/kernels/embedding/gather_positional_add.ts";
+import { positionalAddCall } from "../src/gpu/kernels/embedding/positional_add.ts";
 import { Tensor } from "../src/gpu/tensor.ts";
 import { TokenStream } from "../src/gpu/token_stream.ts";
 import { makeProblem, uploadProblem } from "./harness/embedding_problem.ts";

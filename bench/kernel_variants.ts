@@ -1,6 +1,6 @@
 // The designs tried for the fused gather + positional add, runnable side by side: the ones kept
 // for the record (bench/kernels/*.wgsl, self-contained) and the default design
-// (src/gpu/kernels/embedding_program.ts, prepared through its host code) at several rows per
+// (src/gpu/kernels/embedding/embedding_program.ts, prepared through its host code) at several rows per
 // invocation. Each variant records its dispatches into a compute pass over the same inputs, so
 // that the benchmark can time many in one submit and the tests can check each against the CPU
 // reference.
@@ -10,8 +10,11 @@ import vec4OneD from "./kernels/vec4_1d.wgsl" with { type: "text" };
 import workgroupRow from "./kernels/workgroup_row.wgsl" with { type: "text" };
 import type { GpuDevice, Tensor } from "../mod.ts";
 import { dispatchGrid, kernelFor, type PreparedRun } from "../src/gpu/kernels/compute_kernel.ts";
-import { type KernelLayout, ROWS_PER_INVOCATION } from "../src/gpu/kernels/embedding_program.ts";
-import { gatherPositionalAddCall } from "../src/gpu/kernels/gather_positional_add.ts";
+import {
+  type KernelLayout,
+  ROWS_PER_INVOCATION,
+} from "../src/gpu/kernels/embedding/embedding_program.ts";
+import { gatherPositionalAddCall } from "../src/gpu/kernels/embedding/gather_positional_add.ts";
 
 /** What every variant reads and writes: out[b, t, :] = table[ids[b, t], :] + positions[t, :]. */
 export interface VariantInputs {

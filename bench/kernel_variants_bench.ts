@@ -13,7 +13,7 @@ import { GpuDevice, Tensor, TorchGenerator } from "../mod.ts";
 import { dispatchGrid } from "../src/gpu/kernels/compute_kernel.ts";
 import { type KernelVariant, type PreparedVariant, VARIANTS } from "./kernel_variants.ts";
 import { parseArgs } from "../src/cli/cli.ts";
-import { InputError } from "../src/errors.ts";
+import { InputError } from "../src/util/errors.ts";
 
 const VOCAB = 50257;
 const BATCH = 64;

@@ -1,7 +1,7 @@
 // `deno task prepare` on a generated ≥ 200 MB corpus (four files), in a child process so that its
 // peak memory is its own: prints MB/s, tokens/s and peak RSS per run.
 //   deno bench --allow-read --allow-write=.tmp --allow-run=deno --allow-env=INIT_CWD bench/prepare_bench.ts
-import { DEFAULT_PREPARE_WORKERS } from "../src/shards/prepare_shards.ts";
+import { DEFAULT_PREPARE_WORKERS } from "../src/tokenize/prepare_shards.ts";
 import { mixedCorpusText } from "../tests/helpers/random_text.ts";
 
 const DIR = new URL("../.tmp/bench-prepare/", import.meta.url);

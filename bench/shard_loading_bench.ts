@@ -10,7 +10,7 @@ import {
   WindowDataset,
   writeShard,
 } from "../mod.ts";
-import { Prng } from "../src/internal/prng.ts";
+import { Prng } from "../src/util/prng.ts";
 
 const SHARDS = 4;
 const SHARD_TOKENS = 2_500_000;

@@ -2,7 +2,7 @@
 // batches per second (each bench iteration makes one batch, so iter/s = batches/s) and the memory
 // the dataset and the loader add. Run: deno bench bench/windows_bench.ts
 import { type Batch, DataLoader, RandomBlockSampler, WindowDataset } from "../mod.ts";
-import { Prng } from "../src/internal/prng.ts";
+import { Prng } from "../src/util/prng.ts";
 
 const NUM_TOKENS = 10_000_000;
 const MAX_LENGTH = 256;

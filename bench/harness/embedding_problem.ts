@@ -1,11 +1,11 @@
 // The one problem every contender of bench:compare solves: the book's input embeddings
 // (token table lookup + positional add) of one batch, with its CPU reference answer, and its
 // inputs uploaded to the device for the kernel-level contenders.
-import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
-import { TorchGenerator } from "../../src/embed/torch_rng.ts";
+import { gatherPositionalAddCpu } from "../../src/gpu/kernels/embedding/cpu_reference.ts";
+import { TorchGenerator } from "../../src/util/torch_rng.ts";
 import type { GpuDevice } from "../../src/gpu/device.ts";
 import { Tensor } from "../../src/gpu/tensor.ts";
-import { Prng } from "../../src/internal/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 
 /** Sizes of one batch's embedding. */
 export interface ProblemShape {

@@ -3,15 +3,15 @@
 // GPU-resident token stream's `forwardWindows` as a user calls them per batch, the plain
 // TypeScript loop, and copyBufferToBuffer of the same output bytes (the device's bandwidth limit
 // for writing the result).
-import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
-import { InputEmbedding } from "../../src/embed/input_embedding.ts";
-import { PositionalEmbedding } from "../../src/embed/positional_embedding.ts";
-import { TokenEmbedding } from "../../src/embed/token_embedding.ts";
+import { gatherPositionalAddCpu } from "../../src/gpu/kernels/embedding/cpu_reference.ts";
+import { InputEmbedding } from "../../src/nn/input_embedding.ts";
+import { PositionalEmbedding } from "../../src/nn/positional_embedding.ts";
+import { TokenEmbedding } from "../../src/nn/token_embedding.ts";
 import type { GpuDevice } from "../../src/gpu/device.ts";
-import { ROWS_PER_INVOCATION } from "../../src/gpu/kernels/embedding_program.ts";
-import { gatherCall } from "../../src/gpu/kernels/gather.ts";
-import { gatherPositionalAddCall } from "../../src/gpu/kernels/gather_positional_add.ts";
-import { positionalAddCall } from "../../src/gpu/kernels/positional_add.ts";
+import { ROWS_PER_INVOCATION } from "../../src/gpu/kernels/embedding/embedding_program.ts";
+import { gatherCall } from "../../src/gpu/kernels/embedding/gather.ts";
+import { gatherPositionalAddCall } from "../../src/gpu/kernels/embedding/gather_positional_add.ts";
+import { positionalAddCall } from "../../src/gpu/kernels/embedding/positional_add.ts";
 import { Tensor } from "../../src/gpu/tensor.ts";
 import { TokenStream } from "../../src/gpu/token_stream.ts";
 import type { Contender, ContenderRun, RunContext } from "./contender.ts";
@@ -172,7 +172,7 @@ export const bufferCopy: Contender = {
   },
 };
 
-/** The plain TypeScript loop of src/embed/cpu_reference.ts, one thread. */
+/** The plain TypeScript loop of src/gpu/kernels/embedding/cpu_reference.ts, one thread. */
 export const cpuLoop: Contender = {
   id: "cpu_loop",
   label: "plain TypeScript loop (CPU, 1 thread)",

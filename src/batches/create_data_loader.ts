@@ -1,5 +1,5 @@
-import { InputError } from "../errors.ts";
-import { checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkOptions, describe } from "../util/checks.ts";
 import { BpeTokenizer } from "../tokenize/bpe_tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { checkEnoughTokens, checkWindowOptions, WindowDataset } from "../windows/window_dataset.ts";

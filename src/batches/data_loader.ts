@@ -1,13 +1,14 @@
-import { InputError } from "../errors.ts";
-import { checkBoolean, checkInteger, checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import {
   BatchBuffers,
   batchesPerEpoch,
   checkEveryRankHasBatches,
   windowOrder,
-} from "../internal/epoch_batches.ts";
-import { checkSeed, MAX_SEED } from "../internal/prng.ts";
+} from "./_epoch_batches.ts";
+import { checkSeed, MAX_SEED } from "../util/prng.ts";
 import { WindowDataset } from "../windows/window_dataset.ts";
+import type { Batch } from "./batch.ts";
 
 /** Options of {@linkcode DataLoader}. */
 export interface DataLoaderOptions {
@@ -27,28 +28,6 @@ export interface DataLoaderOptions {
   rank?: number;
   /** The number of data-parallel ranks, an integer >= 1. Default: `1`. */
   worldSize?: number;
-}
-
-/**
- * One batch of windows: row-major `[rows, seqLength]` inputs and targets (each target row is its
- * input row shifted by one token in the stream).
- *
- * The arrays are **reused**: the iterator that produced this batch overwrites them when it
- * produces the next one, so copy what you keep (`batch.inputs.slice()`).
- */
-export interface Batch {
-  /** `[rows, seqLength]` input ids, row-major and contiguous. */
-  inputs: Uint32Array;
-  /** `[rows, seqLength]` target ids: `targets[r][i]` is the token after `inputs[r][i]`. */
-  targets: Uint32Array;
-  /** Each row's window start, a token offset in the dataset's `ids` (row `r` is `ids[starts[r], starts[r] + seqLength)`). */
-  starts: Uint32Array;
-  /** Rows in this batch: `batchSize`, or fewer only in a short last batch when `dropLast` is off. */
-  rows: number;
-  /** Tokens per row, the dataset's `maxLength`. */
-  seqLength: number;
-  /** This batch's index within the epoch on this rank, from 0 to `numBatches - 1`. */
-  index: number;
 }
 
 /** Loader options with the defaults filled in. */

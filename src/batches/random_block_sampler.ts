@@ -1,8 +1,9 @@
-import { checkInteger, checkOptions } from "../internal/checks.ts";
-import { gatherWindows } from "../internal/gather_windows.ts";
-import { checkSeed, Prng } from "../internal/prng.ts";
-import { checkEnoughTokens, checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
-import type { Batch } from "./data_loader.ts";
+import { checkInteger, checkOptions } from "../util/checks.ts";
+import { gatherWindows } from "./_gather_windows.ts";
+import { checkSeed, Prng } from "../util/prng.ts";
+import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
+import { checkEnoughTokens } from "../windows/window_dataset.ts";
+import type { Batch } from "./batch.ts";
 
 /** Options of {@linkcode RandomBlockSampler}. */
 export interface RandomBlockSamplerOptions {
@@ -58,7 +59,7 @@ export class RandomBlockSampler implements Iterable<Batch> {
    * @param options `maxLength`, `batchSize` and the optional `seed`.
    */
   constructor(ids: TokenArray, options: RandomBlockSamplerOptions) {
-    checkTokenIds(ids);
+    checkTokenArray(ids);
     checkOptions(options, "{ maxLength, batchSize, seed? }");
     const { maxLength, batchSize, seed = 0 } = options;
     checkInteger("maxLength", maxLength, 1);

@@ -1,9 +1,9 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
-import { gatherWindows } from "../internal/gather_windows.ts";
-import { checkSeed, Prng } from "../internal/prng.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, describe } from "../util/checks.ts";
+import { gatherWindows } from "./_gather_windows.ts";
+import { checkSeed, Prng } from "../util/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
-import type { Batch } from "./data_loader.ts";
+import type { Batch } from "./batch.ts";
 
 /** Options of {@linkcode ShardBlockSampler}. */
 export interface ShardBlockSamplerOptions {

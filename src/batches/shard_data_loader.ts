@@ -1,20 +1,17 @@
-import { InputError } from "../errors.ts";
-import { checkBoolean, checkInteger, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkBoolean, checkInteger, describe } from "../util/checks.ts";
 import {
   BatchBuffers,
   batchesPerEpoch,
   checkEveryRankHasBatches,
   windowOrder,
-} from "../internal/epoch_batches.ts";
-import { MAX_SEED, Prng } from "../internal/prng.ts";
+} from "./_epoch_batches.ts";
+import { MAX_SEED, Prng } from "../util/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
-import type { TokenArray, WindowDataset } from "../windows/window_dataset.ts";
-import {
-  type Batch,
-  checkLoaderOptions,
-  type DataLoaderOptions,
-  type LoaderSettings,
-} from "./data_loader.ts";
+import type { TokenArray } from "../tokenize/token_ids.ts";
+import type { WindowDataset } from "../windows/window_dataset.ts";
+import type { Batch } from "./batch.ts";
+import { checkLoaderOptions, type DataLoaderOptions, type LoaderSettings } from "./data_loader.ts";
 
 /** Options of {@linkcode ShardDataLoader}: those of {@linkcode DataLoader}, and prefetching. */
 export interface ShardDataLoaderOptions extends DataLoaderOptions {

@@ -11,10 +11,10 @@
  *
  * @module
  */
-import { InputError } from "../errors.ts";
+import { InputError } from "../util/errors.ts";
 import { checkLoaderOptions } from "../batches/data_loader.ts";
-import { checkInteger } from "../internal/checks.ts";
-import { MAX_SEED } from "../internal/prng.ts";
+import { checkInteger } from "../util/checks.ts";
+import { MAX_SEED } from "../util/prng.ts";
 import { checkWindowOptions } from "../windows/window_dataset.ts";
 import { parseArgs, readTextArgument, runCli } from "./cli.ts";
 import { buildLoader, checkAsOptions, LOADER_OPTIONS, nestedBatch } from "./loader_options.ts";

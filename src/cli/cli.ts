@@ -1,9 +1,10 @@
 // Shared plumbing of the command-line tools: argument parsing, reading the input, and turning
 // bad input into a one-line message with exit code 2.
-import { InputError } from "../errors.ts";
+import { InputError } from "../util/errors.ts";
 import { GpuError } from "../gpu/gpu_error.ts";
 import { SAMPLE_TEXT_URL } from "./sample_text.ts";
-import { decodeUtf8, readTextFile } from "../tokenize/read_text.ts";
+import { readTextFile } from "../tokenize/read_text.ts";
+import { decodeUtf8 } from "../util/utf8.ts";
 
 /** How one option is parsed. */
 export interface OptionSpec {

@@ -32,21 +32,21 @@
  *
  * @module
  */
-import { InputError } from "../errors.ts";
-import { InputEmbedding } from "../embed/input_embedding.ts";
-import { checkSameDim, findTable } from "../embed/safetensors_tables.ts";
+import { InputError } from "../util/errors.ts";
+import { InputEmbedding } from "../nn/input_embedding.ts";
+import { checkSameDim, findTable } from "../nn/safetensors_tables.ts";
 import type { DataLoader } from "../batches/data_loader.ts";
-import { checkSeed } from "../internal/prng.ts";
-import { checkInteger } from "../internal/checks.ts";
+import { checkSeed } from "../util/prng.ts";
+import { checkInteger } from "../util/checks.ts";
 import { GpuDevice } from "../gpu/device.ts";
 import { formatTensor } from "../gpu/format_tensor.ts";
 import type { Tensor } from "../gpu/tensor.ts";
-import { formatShape } from "../weights/safetensors_format.ts";
+import { formatShape } from "../formats/safetensors_format.ts";
 import {
   openSafetensors,
   type SafetensorsFile,
   type SafetensorsTensorInfo,
-} from "../weights/safetensors_reader.ts";
+} from "../formats/safetensors_reader.ts";
 import { outsideMessage, parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
 import {
   asOptionError,

@@ -5,7 +5,7 @@
 // call that uploads the starts and submits the kernel, the GPU's work, and (when asked) reading
 // the result back.
 import type { DataLoader } from "../batches/data_loader.ts";
-import type { InputEmbedding } from "../embed/input_embedding.ts";
+import type { InputEmbedding } from "../nn/input_embedding.ts";
 import { TokenStream } from "../gpu/token_stream.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 

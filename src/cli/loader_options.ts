@@ -1,8 +1,9 @@
 // Options shared by the tasks that window and batch a text (batches, embed): their specs, the
 // translation of library parameter names into option names, and building the loader.
 import { type CreateDataLoaderOptions, createDataLoaderV1 } from "../batches/create_data_loader.ts";
-import type { Batch, DataLoader } from "../batches/data_loader.ts";
-import { InputError } from "../errors.ts";
+import type { Batch } from "../batches/batch.ts";
+import type { DataLoader } from "../batches/data_loader.ts";
+import { InputError } from "../util/errors.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import type { OptionSpec } from "./cli.ts";
 

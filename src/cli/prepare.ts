@@ -8,14 +8,14 @@
  *
  * @module
  */
-import { InputError } from "../errors.ts";
+import { InputError } from "../util/errors.ts";
 import type { EncodingName } from "../tokenize/bpe_tokenizer.ts";
 import {
   DEFAULT_PREPARE_WORKERS,
   type PrepareProgress,
   prepareShards,
   type PrepareSummary,
-} from "../shards/prepare_shards.ts";
+} from "../tokenize/prepare_shards.ts";
 import { parseArgs, runCli, userPath } from "./cli.ts";
 import { asOptionError } from "./loader_options.ts";
 import { TOKENIZER_OPTIONS } from "./tokenizer_options.ts";

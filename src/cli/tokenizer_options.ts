@@ -1,5 +1,5 @@
 // The tokenizer options shared by the tasks that read a text (tokenize, batches, embed).
-import { InputError } from "../errors.ts";
+import { InputError } from "../util/errors.ts";
 import {
   type AllowedSpecial,
   BpeTokenizer,

@@ -1,5 +1,5 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { withQuietHeadless } from "./quiet_headless.ts";
 import { GpuError, type GpuErrorKind } from "./gpu_error.ts";
 

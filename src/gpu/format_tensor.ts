@@ -1,5 +1,5 @@
-import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { describe } from "../util/checks.ts";
 
 // PyTorch's default print options (torch.set_printoptions).
 const PRECISION = 4;

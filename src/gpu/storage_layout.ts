@@ -3,8 +3,8 @@
 // and one buffer at most `maxBufferSize`, so a larger tensor is split by rows into segments: each
 // segment one binding, several segments to a buffer, every segment starting on a row and at an
 // offset the device accepts for a binding. Kernels bind the segments and pick one by row.
-import { InputError } from "../errors.ts";
-import { checkInteger } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger } from "../util/checks.ts";
 import type { GpuDevice } from "./device.ts";
 
 /** Storage bindings a kernel needs besides a tensor's segments (ids, positions, output). */

@@ -1,7 +1,7 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
-import { flattenNested, indexPath, type NestedArray } from "../internal/nested_array.ts";
-import { f16ArrayToF32, f32ArrayToF16 } from "../weights/float16.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { flattenNested, indexPath, type NestedArray } from "../util/nested_array.ts";
+import { f16ArrayToF32, f32ArrayToF16 } from "../util/float16.ts";
 import { checkGpuDevice, countTensor, type GpuDevice } from "./device.ts";
 import { formatTensor } from "./format_tensor.ts";
 import { planStorage, type StoragePlan, type TensorStorageOptions } from "./storage_layout.ts";

@@ -1,8 +1,11 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
-import { checkTokenIds, type TokenArray } from "../windows/window_dataset.ts";
+import { InputError } from "../util/errors.ts";
+import { checkIdArray, checkInteger, describe, MAX_STREAM_IDS } from "../util/checks.ts";
 import type { GpuDevice } from "./device.ts";
-import { checkOutputSize, streamBindings, windowIdsProgram } from "./kernels/embedding_program.ts";
+import {
+  checkOutputSize,
+  streamBindings,
+  windowIdsProgram,
+} from "./kernels/embedding/embedding_program.ts";
 import type { TensorStorageOptions } from "./storage_layout.ts";
 import { makeReadOnly, planTensorStorage, Tensor } from "./tensor.ts";
 
@@ -58,10 +61,10 @@ export class TokenStream {
    */
   static async create(
     gpu: GpuDevice,
-    ids: TokenArray,
+    ids: Uint32Array | Uint16Array,
     options: TokenStreamOptions = {},
   ): Promise<TokenStream> {
-    checkTokenIds(ids);
+    checkIdArray("ids", ids, MAX_STREAM_IDS);
     if (ids.length === 0) throw new InputError("ids", "must hold at least one token id");
     planTensorStorage(gpu, [ids.length], "u32", options, "ids", `the token stream [${ids.length}]`);
     let maxIdIndex = 0;

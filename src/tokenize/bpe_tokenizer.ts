@@ -1,6 +1,6 @@
 import { encoding_for_model, get_encoding, init, type Tiktoken } from "npm:tiktoken@1.0.22/init";
-import { InputError } from "../errors.ts";
-import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkNumberList, checkOptions, describe } from "../util/checks.ts";
 import { tiktokenModule } from "./tiktoken_wasm.js";
 import type { Tokenizer } from "./tokenizer.ts";
 

@@ -1,5 +1,5 @@
-import { InputError } from "../errors.ts";
-import { checkBoolean, checkInteger, checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import {
   type AllowedSpecial,
   checkEncodingName,

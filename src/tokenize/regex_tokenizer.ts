@@ -1,5 +1,5 @@
-import { InputError } from "../errors.ts";
-import { checkNumberList, checkOptions, describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { checkNumberList, checkOptions, describe } from "../util/checks.ts";
 import type { Tokenizer } from "./tokenizer.ts";
 
 /**

@@ -1,15 +1,15 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, describe } from "../internal/checks.ts";
-import { checkShardInfo, type ShardInfo, type ShardSplit } from "../shards/shard_format.ts";
-import { listShards, readShardTokens } from "../shards/shard_reader.ts";
+import { InputError } from "../util/errors.ts";
+import { checkInteger, describe } from "../util/checks.ts";
+import { checkShardInfo, type ShardInfo, type ShardSplit } from "../formats/shard_format.ts";
+import { listShards, readShardTokens } from "../formats/shard_reader.ts";
 import {
   checkEnoughTokens,
   checkWindowOptions,
-  type TokenArray,
   windowCount,
   WindowDataset,
   type WindowDatasetOptions,
 } from "./window_dataset.ts";
+import type { TokenArray } from "../tokenize/token_ids.ts";
 
 /**
  * Reads `count` tokens of a shard from token `start` on. The default is

@@ -1,13 +1,12 @@
-import { InputError } from "../errors.ts";
-import { describe } from "../internal/checks.ts";
+import { InputError } from "../util/errors.ts";
+import { describe } from "../util/checks.ts";
 import {
   checkEnoughTokens,
-  checkTokenIds,
   checkWindowOptions,
-  type TokenArray,
   WindowDataset,
   type WindowDatasetOptions,
 } from "./window_dataset.ts";
+import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 
 /** The two sides of {@linkcode trainValidationSplit}. */
 export interface TrainValidationSplit {
@@ -59,7 +58,7 @@ export function trainValidationSplit(
       `must be a number in (0, 1), both ends excluded, got ${describe(trainRatio)}`,
     );
   }
-  checkTokenIds(ids);
+  checkTokenArray(ids);
   checkWindowOptions(options);
   const splitIndex = Math.floor(trainRatio * ids.length);
   const context = `(trainRatio ${trainRatio} of ${ids.length} tokens)`;

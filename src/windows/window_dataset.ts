@@ -1,8 +1,6 @@
-import { InputError } from "../errors.ts";
-import { checkInteger, checkOptions, describe } from "../internal/checks.ts";
-
-/** Token ids as the windowing stage takes them: 32-bit, or 16-bit for vocabularies up to 65,536. */
-export type TokenArray = Uint32Array | Uint16Array;
+import { InputError } from "../util/errors.ts";
+import { checkInteger, checkOptions } from "../util/checks.ts";
+import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 
 /** Options of {@linkcode WindowDataset}: the book's `max_length` and `stride`. */
 export interface WindowDatasetOptions {
@@ -10,23 +8,6 @@ export interface WindowDatasetOptions {
   maxLength: number;
   /** Tokens between the starts of consecutive windows, an integer >= 1. */
   stride: number;
-}
-
-/** The most tokens a dataset holds: window starts are reported as 32-bit unsigned integers. */
-const MAX_TOKENS = 0xffff_ffff;
-
-/** Throws an {@linkcode InputError} unless `ids` is a {@linkcode TokenArray} array this stage can index. */
-export function checkTokenIds(ids: unknown): asserts ids is TokenArray {
-  if (!(ids instanceof Uint32Array || ids instanceof Uint16Array)) {
-    throw new InputError(
-      "ids",
-      `must be a Uint32Array or Uint16Array of token ids, got ${describe(ids)}` +
-        (Array.isArray(ids) ? " (use Uint32Array.from(ids))" : ""),
-    );
-  }
-  if (ids.length > MAX_TOKENS) {
-    throw new InputError("ids", `must hold at most ${MAX_TOKENS} tokens, got ${ids.length}`);
-  }
 }
 
 /** Throws an {@linkcode InputError} unless `options` are valid window options (before any work). */
@@ -104,7 +85,7 @@ export class WindowDataset {
    * @param options `maxLength` and `stride`, integers >= 1.
    */
   constructor(ids: TokenArray, options: WindowDatasetOptions) {
-    checkTokenIds(ids);
+    checkTokenArray(ids);
     checkWindowOptions(options);
     checkEnoughTokens("ids", ids.length, options.maxLength);
     this.#ids = ids;

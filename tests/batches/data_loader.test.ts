@@ -7,7 +7,7 @@ import {
   InputError,
   WindowDataset,
 } from "../../mod.ts";
-import { Prng } from "../../src/internal/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 import { chapter2Reference, type FixtureBatch, verdictText } from "../helpers/fixtures.ts";
 
 /** A batch as nested arrays, like the fixture's tensors. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError, RandomBlockSampler } from "../../mod.ts";
-import { Prng } from "../../src/internal/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 
 /** The starts of the next `count` batches, copied (the sampler reuses its arrays). */
 function drawStarts(sampler: RandomBlockSampler, count: number): number[][] {

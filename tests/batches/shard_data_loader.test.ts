@@ -10,7 +10,7 @@ import {
   type TokenArray,
   WindowDataset,
 } from "../../mod.ts";
-import { Prng } from "../../src/internal/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 import { loggingReader, randomStream, type ReadCall, writeShards } from "../helpers/shards.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DataLoader } from "../../src/batches/data_loader.ts";
-import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
-import { TorchGenerator } from "../../src/embed/torch_rng.ts";
+import { gatherPositionalAddCpu } from "../../src/gpu/kernels/embedding/cpu_reference.ts";
+import { TorchGenerator } from "../../src/util/torch_rng.ts";
 import { BpeTokenizer } from "../../src/tokenize/bpe_tokenizer.ts";
 import { WindowDataset } from "../../src/windows/window_dataset.ts";
 import { assertClose } from "../helpers/assert_close.ts";

@@ -41,7 +41,7 @@ Deno.test("deno task embed", async (t) => {
     assertClose(out.input_embeddings.first_row, book.input_embeddings_first_row, { atol: 1e-5 });
     assertClose([out.input_embeddings.sum], [book.input_embeddings_sum], { atol: 1e-3 });
     // The first row and the sum tie the task to the whole PyTorch tensor, compared element by
-    // element through the same API in tests/embed/embedding.test.ts.
+    // element through the same API in tests/nn/embedding.test.ts.
     const expected = await bookInputEmbeddings();
     assertClose(out.input_embeddings.first_row, expected.subarray(0, 256), { atol: 1e-5 });
   });

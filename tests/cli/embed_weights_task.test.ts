@@ -1,5 +1,5 @@
 // `deno task embed --weights FILE` with small safetensors files of GPT-2's vocabulary (the
-// GPT-2-small-shaped file, and the memory it takes, are in tests/embed/gpt2_small_weights.test.ts).
+// GPT-2-small-shaped file, and the memory it takes, are in tests/nn/gpt2_small_weights.test.ts).
 import assert from "node:assert/strict";
 import {
   BpeTokenizer,
@@ -8,7 +8,7 @@ import {
   WindowDataset,
   writeSafetensors,
 } from "../../mod.ts";
-import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
+import { gatherPositionalAddCpu } from "../../src/gpu/kernels/embedding/cpu_reference.ts";
 import { chapter2Reference, verdictText } from "../helpers/fixtures.ts";
 import { PARENT, READ_SCOPE, ROOT_PATH, runTask } from "../helpers/run_task.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";

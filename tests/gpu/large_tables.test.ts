@@ -10,8 +10,11 @@ import {
   TokenEmbedding,
   TorchGenerator,
 } from "../../mod.ts";
-import { gatherCpu, gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
-import { embeddingProgram } from "../../src/gpu/kernels/embedding_program.ts";
+import {
+  gatherCpu,
+  gatherPositionalAddCpu,
+} from "../../src/gpu/kernels/embedding/cpu_reference.ts";
+import { embeddingProgram } from "../../src/gpu/kernels/embedding/embedding_program.ts";
 import { assertClose } from "../helpers/assert_close.ts";
 import { runTask } from "../helpers/run_task.ts";
 

@@ -9,7 +9,7 @@ import {
   TokenStream,
   TorchGenerator,
 } from "../../mod.ts";
-import { gatherPositionalAddCpu } from "../../src/embed/cpu_reference.ts";
+import { gatherPositionalAddCpu } from "../../src/gpu/kernels/embedding/cpu_reference.ts";
 import { assertClose } from "../helpers/assert_close.ts";
 import { verdictText } from "../helpers/fixtures.ts";
 

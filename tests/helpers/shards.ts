@@ -1,7 +1,7 @@
 // Small shard folders for the loading tests: known token streams written with writeShard, and a
 // reader that records what is read.
 import { type ShardInfo, type ShardTokenReader, type TokenArray, writeShard } from "../../mod.ts";
-import type { Prng } from "../../src/internal/prng.ts";
+import type { Prng } from "../../src/util/prng.ts";
 
 /** Writes `streams` as `train_000001.bin`, `train_000002.bin`, … (or another split) in `dir`. */
 export async function writeShards(

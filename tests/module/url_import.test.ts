@@ -60,7 +60,7 @@ Deno.test("mod.ts imported from http://127.0.0.1: tokenize and embed the book's 
       const path of [
         "/mod.ts",
         "/src/tokenize/tiktoken_wasm.js", // the source-phase import of npm:tiktoken's wasm
-        "/shaders/gather_positional_add.wgsl", // the kernel forward() runs
+        "/shaders/embedding/gather_positional_add.wgsl", // the kernel forward() runs
       ]
     ) {
       assert.ok(requested.has(path), `${path} was not fetched from the server`);

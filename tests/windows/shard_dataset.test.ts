@@ -8,7 +8,7 @@ import {
   WindowDataset,
   writeShard,
 } from "../../mod.ts";
-import { Prng } from "../../src/internal/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 import { loggingReader, randomStream, type ReadCall, writeShards } from "../helpers/shards.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InputError, trainValidationSplit } from "../../mod.ts";
-import { Prng } from "../../src/internal/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 
 Deno.test("trainValidationSplit", async (t) => {
   await t.step("splits at floor(ratio * n); the sides are views that hold every token once", () => {

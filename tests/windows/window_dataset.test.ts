@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BpeTokenizer, InputError, WindowDataset } from "../../mod.ts";
-import { Prng } from "../../src/internal/prng.ts";
+import { Prng } from "../../src/util/prng.ts";
 import { chapter2Reference, verdictText } from "../helpers/fixtures.ts";
 
 /** The book's window starts, `range(0, n - max_length, stride)`, written out as a loop. */

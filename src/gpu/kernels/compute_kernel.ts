@@ -1,6 +1,6 @@
 // The host side shared by every compute program: a pipeline compiled once per device and source,
 // reusable upload buffers, and checked dispatches.
-import { InputError } from "../../errors.ts";
+import { InputError } from "../../util/errors.ts";
 import type { GpuDevice } from "../device.ts";
 
 /** Invocations per workgroup of the 1D programs (positional add). */

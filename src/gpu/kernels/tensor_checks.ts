@@ -1,9 +1,11 @@
 // Checks of tensor arguments shared by the kernels' host functions; all run before GPU work.
-import { InputError } from "../../errors.ts";
-import { describe } from "../../internal/checks.ts";
+import { InputError } from "../../util/errors.ts";
+import { describe } from "../../util/checks.ts";
 import type { GpuDevice } from "../device.ts";
 import { disposedError, type DType, Tensor } from "../tensor.ts";
-import type { TableDType } from "./embedding_program.ts";
+
+/** Element types a token table may have. */
+export type TableDType = "f32" | "f16";
 
 /** Throws unless `tensor` is a live `f32` tensor of the given rank (or at least `minRank`). */
 export function checkFloatTensor(

@@ -1,0 +1,216 @@
+// Embedding tables from safetensors files (GPT-2's `wte` / `wpe`): finding them by name, checking
+// their shapes and dtypes before anything is allocated, and streaming them into GPU tensors in
+// row chunks, so that loading holds the tables on the device plus one chunk, never the file.
+import { InputError } from "../util/errors.ts";
+import { checkInteger, describe } from "../util/checks.ts";
+import type { GpuDevice } from "../gpu/device.ts";
+import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
+import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
+import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
+import { formatShape, IO_CHUNK_BYTES } from "../formats/safetensors_format.ts";
+import {
+  listTensorNames,
+  openSafetensors,
+  type SafetensorsFile,
+  type SafetensorsTensorInfo,
+} from "../formats/safetensors_reader.ts";
+
+/**
+ * Where embedding tables are read from: a safetensors file's path, a `file:` URL, or a file
+ * already opened with {@linkcode openSafetensors} (left open: its owner closes it).
+ */
+export type SafetensorsSource = string | URL | SafetensorsFile;
+
+/** Which table, for names and messages. */
+export type TableRole = "token" | "position";
+
+/** The names GPT-2 files give each table: bare, and with `transformer.` (both occur). */
+export const TABLE_NAMES: Readonly<Record<TableRole, readonly string[]>> = {
+  token: ["wte.weight", "transformer.wte.weight"],
+  position: ["wpe.weight", "transformer.wpe.weight"],
+};
+
+const TABLE_DTYPES = ["F32", "F16", "BF16"];
+
+/** Runs `work` with the open file of `source`, closing it afterwards only if it was opened here. */
+export async function withSafetensors<T>(
+  source: SafetensorsSource,
+  work: (file: SafetensorsFile) => Promise<T>,
+): Promise<T> {
+  if (typeof source === "string" || source instanceof URL) {
+    using file = await openSafetensors(source);
+    return await work(file);
+  }
+  if (!isSafetensorsFile(source)) {
+    throw new InputError(
+      "source",
+      "must be a safetensors file's path, a file: URL or a file from openSafetensors, got " +
+        describe(source),
+    );
+  }
+  return await work(source);
+}
+
+function isSafetensorsFile(value: unknown): value is SafetensorsFile {
+  const file = value as Partial<SafetensorsFile> | null;
+  return typeof file === "object" && file !== null && typeof file.tensor === "function" &&
+    typeof file.has === "function" && typeof file.rowChunks === "function";
+}
+
+/**
+ * The `role` table of `file`: the tensor called `name` when given (by the option `option`), else
+ * the one of {@linkcode TABLE_NAMES} the file has (with both, messages point to `option`, where
+ * the caller has one). It must be a 2-D table of `F32`, `F16` or `BF16`
+ * with at least one row and one column; anything else is an {@linkcode InputError} naming the
+ * file and the tensor.
+ */
+export function findTable(
+  file: SafetensorsFile,
+  role: TableRole,
+  name?: unknown,
+  option?: string,
+): SafetensorsTensorInfo {
+  const what = `${role} embedding table`;
+  let table: SafetensorsTensorInfo;
+  if (name !== undefined) {
+    if (typeof name !== "string") {
+      throw new InputError(
+        option ?? "name",
+        `must be a tensor's name (a string), got ${describe(name)}`,
+      );
+    }
+    table = file.tensor(name);
+  } else {
+    const present = TABLE_NAMES[role].filter((candidate) => file.has(candidate));
+    const quoted = TABLE_NAMES[role].map((candidate) => JSON.stringify(candidate));
+    if (present.length === 0) {
+      throw new InputError(
+        file.path,
+        `has no ${what}: no tensor ${quoted.join(" or ")}; ${listTensorNames(file.tensors)}`,
+      );
+    }
+    if (present.length > 1) {
+      throw new InputError(
+        file.path,
+        `has two ${what}s, ${quoted.join(" and ")}` +
+          (option === undefined
+            ? ": which to use is ambiguous"
+            : `; choose one with the ${option} option`),
+      );
+    }
+    table = file.tensor(present[0]);
+  }
+  const described = `${what} ${JSON.stringify(table.name)}`;
+  if (!TABLE_DTYPES.includes(table.dtype)) {
+    throw new InputError(
+      file.path,
+      `has a ${described} of dtype ${table.dtype}; embedding tables must be F32, F16 or BF16`,
+    );
+  }
+  if (table.shape.length !== 2 || table.shape[0] === 0 || table.shape[1] === 0) {
+    const rows = role === "token" ? "vocabulary" : "context length";
+    throw new InputError(
+      file.path,
+      `has a ${described} of shape ${formatShape(table.shape)}; an embedding table must be ` +
+        `2-D, [${rows}, dim], with at least one row and one column`,
+    );
+  }
+  return table;
+}
+
+/** Throws unless the token table has `vocabSize` rows (when given). */
+export function checkVocabulary(
+  file: SafetensorsFile,
+  table: SafetensorsTensorInfo,
+  vocabSize: unknown,
+): void {
+  if (vocabSize === undefined) return;
+  checkInteger("vocabSize", vocabSize, 1);
+  if (table.shape[0] !== vocabSize) {
+    throw new InputError(
+      "vocabSize",
+      `is ${vocabSize}, but the token embedding table ${JSON.stringify(table.name)} ` +
+        `${formatShape(table.shape)} in ${file.path} has ${table.shape[0]} rows, one per token ` +
+        "of the vocabulary it was trained with",
+    );
+  }
+}
+
+/** Throws unless the token and position tables have the same dimension. */
+export function checkSameDim(
+  file: SafetensorsFile,
+  token: SafetensorsTensorInfo,
+  position: SafetensorsTensorInfo,
+): void {
+  if (token.shape[1] !== position.shape[1]) {
+    throw new InputError(
+      file.path,
+      `has a token embedding table ${JSON.stringify(token.name)} ${formatShape(token.shape)} ` +
+        `and a position embedding table ${JSON.stringify(position.name)} ` +
+        `${formatShape(position.shape)} of different dimensions (${token.shape[1]} and ` +
+        `${position.shape[1]})`,
+    );
+  }
+}
+
+/** Rows per chunk of a table's upload: as given, or 8 MiB worth; even for odd-width `f16` rows. */
+export function chunkRows(
+  table: SafetensorsTensorInfo,
+  dtype: TableDType,
+  rowsPerChunk: unknown,
+): number {
+  const dim = table.shape[1];
+  const rows = rowsPerChunk ?? Math.max(1, Math.floor(IO_CHUNK_BYTES / (dim * 4)));
+  checkInteger("rowsPerChunk", rows, 1);
+  // f16 values go two to a 32-bit word: chunks of odd-width rows start on even rows.
+  return dtype === "f16" && dim % 2 === 1 && rows % 2 === 1 ? rows + 1 : rows;
+}
+
+/**
+ * Creates an empty `[rows, dim]` tensor of `dtype` and streams `table` into it, `rowsPerChunk`
+ * rows at a time through one reused array (converted to `dtype` as read: `F16` data for an `f16`
+ * tensor is copied as stored). The tensor is disposed if anything fails.
+ */
+export async function streamTable<D extends TableDType>(
+  gpu: GpuDevice,
+  file: SafetensorsFile,
+  table: SafetensorsTensorInfo,
+  dtype: D,
+  label: string,
+  rowsPerChunk: number,
+  storage: TensorStorageOptions = {},
+): Promise<Tensor<D>> {
+  const tensor = await Tensor.zeros(gpu, table.shape, dtype, label, storage);
+  try {
+    const chunks = file.rowChunks(table.name, { as: dtype, rowsPerChunk, reuse: true });
+    for await (const { start, data } of chunks) {
+      await tensor.writeRows(start, data as Parameters<Tensor<D>["writeRows"]>[1]);
+    }
+  } catch (error) {
+    tensor.dispose();
+    throw error;
+  }
+  return tensor;
+}
+
+/**
+ * Throws unless the token table fits what `gpu` can bind as `dtype` (CPU work, before anything
+ * is allocated).
+ */
+export function checkTokenTableSize(
+  gpu: GpuDevice,
+  file: SafetensorsFile,
+  table: SafetensorsTensorInfo,
+  dtype: TableDType,
+  storage: TensorStorageOptions,
+): void {
+  planTensorStorage(
+    gpu,
+    table.shape,
+    dtype,
+    storage,
+    file.path,
+    `its token embedding table ${JSON.stringify(table.name)} ${formatShape(table.shape)} as ` +
+      dtype,
+  );
+}

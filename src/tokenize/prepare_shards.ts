@@ -1,0 +1,430 @@
+import { InputError } from "../util/errors.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { checkEncodingName, type EncodingName, ENCODINGS } from "./bpe_tokenizer.ts";
+import { BpeWorkerPool } from "./bpe_worker_pool.ts";
+import { decodeUtf8 } from "../util/utf8.ts";
+import { lastSafeCut, nextSafeCut } from "./safe_cut.ts";
+import {
+  MAX_SHARD_TOKENS,
+  shardFileName,
+  type ShardInfo,
+  type ShardSplit,
+  type ShardVersion,
+  shardVersionFor,
+} from "../formats/shard_format.ts";
+import { commitFile } from "../util/atomic_file.ts";
+import { ShardWriter } from "../formats/shard_writer.ts";
+
+/** Options of {@linkcode prepareShards}. */
+export interface PrepareShardsOptions {
+  /** The folder the shards are written to; created when missing. */
+  outDir: string;
+  /** The encoding. Default: `"gpt2"`. */
+  encoding?: EncodingName;
+  /** Tokens per shard (the last of each split may hold fewer). Default: 100,000,000, as llm.c. */
+  shardTokens?: number;
+  /**
+   * Write the first ⌈valFraction × input bytes⌉ bytes (rounded up to the next place where a
+   * pre-token starts, or to the end of a document) to validation shards `val_…` before the
+   * training shards `train_…`. Default: no validation split. Must be in (0, 1).
+   */
+  valFraction?: number;
+  /** Replace existing shards of the folder (and remove those this run does not write). */
+  overwrite?: boolean;
+  /**
+   * Web Workers that tokenize, each ~40 MB (its own V8 heap and tiktoken tables, gpt2). Default:
+   * `min(navigator.hardwareConcurrency, 4)`, so that peak memory stays bounded on machines with
+   * many cores; pass more to go faster there.
+   */
+  workers?: number;
+  /** Bytes read from a file at a time. Default: 1 MiB. */
+  chunkBytes?: number;
+  /** Called after each piece of text is tokenized and written. */
+  onProgress?: (progress: PrepareProgress) => void;
+}
+
+/** How far {@linkcode prepareShards} has come. */
+export interface PrepareProgress {
+  /** Bytes of input tokenized and written so far. */
+  readonly bytesDone: number;
+  /** Bytes of all inputs. */
+  readonly totalBytes: number;
+  /** Tokens written so far. */
+  readonly tokens: number;
+  /** Seconds since the start. */
+  readonly seconds: number;
+}
+
+/** What {@linkcode prepareShards} wrote. */
+export interface PrepareSummary {
+  /** The encoding. */
+  readonly encoding: EncodingName;
+  /** 1 (uint16 tokens) or 2 (uint32 tokens). */
+  readonly version: ShardVersion;
+  /** The input files, one document each. */
+  readonly files: number;
+  /** Bytes of all inputs. */
+  readonly bytes: number;
+  /** Tokens written, every document's `<|endoftext|>` included. */
+  readonly tokens: number;
+  /** Tokens in validation shards. */
+  readonly valTokens: number;
+  /** Tokens in training shards. */
+  readonly trainTokens: number;
+  /** The shards, in order, each with its split. */
+  readonly shards: readonly (ShardInfo & { readonly split: ShardSplit })[];
+  /** Seconds from start to end. */
+  readonly seconds: number;
+}
+
+const DEFAULT_SHARD_TOKENS = 100_000_000;
+/** The most workers `prepareShards` starts by default (each costs ~40 MB). */
+export const DEFAULT_PREPARE_WORKERS = 4;
+const DEFAULT_CHUNK_BYTES = 1 << 20;
+const SHARD_NAME = /^(?:train|val)_\d{6,}\.bin$/;
+
+/** UTF-8 bytes of `text[from..to)` (text decoded from UTF-8 has no lone surrogates). */
+function utf8Length(text: string, from = 0, to = text.length): number {
+  let bytes = 0;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/** The first index of `text` where at least `bytes` UTF-8 bytes precede it. */
+function indexAfterBytes(text: string, bytes: number): number {
+  let index = 0;
+  let counted = 0;
+  while (index < text.length && counted < bytes) {
+    counted += utf8Length(text, index, index + 1);
+    index += text.charCodeAt(index) >= 0xd800 && text.charCodeAt(index) <= 0xdbff ? 2 : 1;
+  }
+  return index;
+}
+
+/** How many leading bytes form whole UTF-8 sequences; the rest wait for the next chunk. */
+function completeUtf8Length(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= Math.max(0, bytes.length - 3); i--) {
+    const byte = bytes[i];
+    if (byte < 0x80) return bytes.length;
+    if (byte >= 0xc0) {
+      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : 2;
+      return i + needed > bytes.length ? i : bytes.length;
+    }
+  }
+  return bytes.length;
+}
+
+/** Writes tokens into consecutive shards of one split, then the next. */
+class ShardSink {
+  readonly #dir: string;
+  readonly #shardTokens: number;
+  readonly #version: ShardVersion;
+  #split: ShardSplit;
+  #writer: ShardWriter | undefined;
+  /** The finished shards' file names and headers, in order. */
+  readonly shards: { name: string; info: ShardInfo; split: ShardSplit }[] = [];
+
+  constructor(dir: string, shardTokens: number, version: ShardVersion, split: ShardSplit) {
+    this.#dir = dir;
+    this.#shardTokens = shardTokens;
+    this.#version = version;
+    this.#split = split;
+  }
+
+  async write(ids: Uint32Array): Promise<void> {
+    let offset = 0;
+    while (offset < ids.length) {
+      this.#writer ??= await ShardWriter.create(
+        `${this.#dir}/${shardFileName(this.#split, this.shards.length)}`,
+        { version: this.#version },
+      );
+      const take = Math.min(ids.length - offset, this.#shardTokens - this.#writer.tokenCount);
+      await this.#writer.write(ids.subarray(offset, offset + take));
+      offset += take;
+      if (this.#writer.tokenCount === this.#shardTokens) await this.#closeShard();
+    }
+  }
+
+  async #closeShard(): Promise<void> {
+    if (this.#writer === undefined) return;
+    const info = await this.#writer.close();
+    this.#writer = undefined;
+    this.shards.push({
+      name: shardFileName(this.#split, this.shards.length),
+      info,
+      split: this.#split,
+    });
+  }
+
+  async startSplit(split: ShardSplit): Promise<void> {
+    await this.#closeShard();
+    this.#split = split;
+  }
+
+  finish(): Promise<void> {
+    return this.#closeShard();
+  }
+
+  async abort(): Promise<void> {
+    await this.#writer?.abort();
+  }
+}
+
+/** A piece of text on its way through the workers, or the start of the training split. */
+type Pending = { ids: Promise<Uint32Array>; bytesDone: number } | "train";
+
+/**
+ * Prepares token shards in llm.c's format from text files of any size: each file is one
+ * document, preceded by `<|endoftext|>` and encoded as ordinary text (special-token strings in
+ * it are just text, as llm.c's data scripts do). Files are streamed in chunks and cut only where
+ * a pre-token starts, then tokenized on Web Workers, so the ids equal a single-threaded
+ * `[eot, ...encodeOrdinary(text)]` per document while memory stays bounded.
+ *
+ * Shards hold `shardTokens` tokens each and are named `val_000000.bin` (with `valFraction`) and
+ * `train_000001.bin`, … in one numbering. They are written to a hidden folder inside `outDir`
+ * and moved into place only when every file was prepared: a run that fails while preparing
+ * leaves no shard behind (with `overwrite`, the moves into place replace the old shards one by
+ * one).
+ * Existing shards there are an {@linkcode InputError} (before any work) unless `overwrite` is set.
+ *
+ * @example
+ * ```ts
+ * import { BpeTokenizer, listShards, prepareShards, readShard } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * await Deno.mkdir(".tmp", { recursive: true });
+ * const dir = await Deno.makeTempDir({ dir: ".tmp" });
+ * await Deno.writeTextFile(`${dir}/a.txt`, "It had always been <|endoftext|> to me.");
+ * await Deno.writeTextFile(`${dir}/b.txt`, "I HAD always thought Jack Gisburn rather a cheap genius.");
+ * const summary = await prepareShards([`${dir}/a.txt`, `${dir}/b.txt`], {
+ *   outDir: `${dir}/shards`,
+ *   shardTokens: 8,
+ *   valFraction: 0.2,
+ * });
+ * const shards = await listShards(`${dir}/shards`);
+ * assert.deepEqual([shards[0].split, shards.at(-1)!.split], ["val", "train"]);
+ * const tokens = (await Promise.all(shards.map((s) => readShard(s.path)))).flatMap((t) => [...t]);
+ * using gpt2 = new BpeTokenizer("gpt2");
+ * const expected = [50256, ...gpt2.encodeOrdinary(await Deno.readTextFile(`${dir}/a.txt`))];
+ * expected.push(50256, ...gpt2.encodeOrdinary(await Deno.readTextFile(`${dir}/b.txt`)));
+ * assert.deepEqual(tokens, expected);
+ * assert.equal(summary.tokens, expected.length);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ *
+ * @param files The input files, UTF-8 text.
+ * @param options Where to write, the encoding, the shard size and the validation fraction.
+ * @returns What was written.
+ */
+export async function prepareShards(
+  files: readonly string[],
+  options: PrepareShardsOptions,
+): Promise<PrepareSummary> {
+  const start = performance.now();
+  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string")) {
+    throw new InputError("files", `must be a non-empty list of paths, got ${describe(files)}`);
+  }
+  checkOptions(options, "{ outDir, encoding?, shardTokens?, valFraction?, ... }");
+  checkBoolean("overwrite", options.overwrite);
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new InputError("onProgress", `must be a function, got ${describe(options.onProgress)}`);
+  }
+  const outDir = options.outDir;
+  if (typeof outDir !== "string" || outDir === "") {
+    throw new InputError("outDir", `must be a folder's path, got ${describe(outDir)}`);
+  }
+  const encoding = options.encoding ?? "gpt2";
+  checkEncodingName(encoding);
+  const shardTokens = options.shardTokens ?? DEFAULT_SHARD_TOKENS;
+  checkInteger("shardTokens", shardTokens, 1, MAX_SHARD_TOKENS);
+  const valFraction = options.valFraction;
+  if (
+    valFraction !== undefined &&
+    (typeof valFraction !== "number" || !(valFraction > 0 && valFraction < 1))
+  ) {
+    throw new InputError(
+      "valFraction",
+      `must be a number between 0 and 1 (exclusive), got ${describe(valFraction)}`,
+    );
+  }
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  checkInteger("chunkBytes", chunkBytes, 1, 1 << 30);
+  const workers = options.workers ??
+    Math.min(navigator.hardwareConcurrency, DEFAULT_PREPARE_WORKERS);
+  checkInteger("workers", workers, 1, 256);
+
+  let totalBytes = 0;
+  for (const file of files) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(file);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) throw new InputError(file, "does not exist");
+      throw error;
+    }
+    if (!info.isFile) throw new InputError(file, "is not a file");
+    totalBytes += info.size;
+  }
+  const dir = outDir.replace(/(.)[\\/]+$/, "$1");
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
+      throw new InputError(dir, "is not a folder");
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new InputError(dir, `cannot be created (${error.message})`);
+    }
+    throw error;
+  }
+  const existing: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (SHARD_NAME.test(entry.name)) existing.push(entry.name);
+  }
+  existing.sort();
+  if (existing.length > 0 && !options.overwrite) {
+    throw new InputError(
+      dir,
+      `already holds shards (${existing.slice(0, 3).join(", ")}${
+        existing.length > 3 ? ", …" : ""
+      }); they are kept (replace them: overwrite: true, or --overwrite in the CLI)`,
+    );
+  }
+
+  using pool = new BpeWorkerPool(encoding, { workers });
+  let staging: string;
+  try {
+    staging = await Deno.makeTempDir({ dir, prefix: ".prepare-" });
+  } catch (error) {
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new InputError(dir, `is not writable (${error.message})`);
+    }
+    throw error;
+  }
+  const info = ENCODINGS[encoding];
+  const eot = Uint32Array.of(info.specialTokens["<|endoftext|>"]);
+  const version = shardVersionFor(info.vocabSize);
+  const valTarget = valFraction === undefined ? -1 : Math.ceil(valFraction * totalBytes);
+  const sink = new ShardSink(staging, shardTokens, version, valTarget < 0 ? "train" : "val");
+  const pending: Pending[] = [];
+  const maxPending = 2 * workers;
+  let tokens = 0;
+  let valTokens = 0;
+
+  const drainOne = async (): Promise<void> => {
+    const next = pending.shift()!;
+    if (next === "train") {
+      await sink.startSplit("train");
+      valTokens = tokens;
+      return;
+    }
+    const ids = await next.ids;
+    await sink.write(ids);
+    tokens += ids.length;
+    options.onProgress?.({
+      bytesDone: next.bytesDone,
+      totalBytes,
+      tokens,
+      seconds: (performance.now() - start) / 1000,
+    });
+  };
+  const submit = async (item: Pending): Promise<void> => {
+    // a failure surfaces when the item is drained, in order; until then it must not be unhandled
+    if (item !== "train") item.ids.catch(() => {});
+    pending.push(item);
+    while (pending.length > maxPending) await drainOne();
+  };
+
+  let inputBytes = 0; // input bytes before the text being cut
+  let valPending = valTarget >= 0;
+  const submitText = async (text: string): Promise<void> => {
+    if (text === "") return;
+    const bytes = utf8Length(text);
+    const encode = (piece: string) => pool.encodeOrdinary(piece, { chunkChars: piece.length });
+    if (valPending && inputBytes + bytes >= valTarget) {
+      // validation ends at the first safe cut (or the document's end) at or after the target
+      const cut = nextSafeCut(text, indexAfterBytes(text, valTarget - inputBytes));
+      const valPart = cut < 0 ? text : text.slice(0, cut);
+      const valBytes = cut < 0 ? bytes : utf8Length(valPart);
+      await submit({ ids: encode(valPart), bytesDone: inputBytes + valBytes });
+      await submit("train");
+      valPending = false;
+      if (cut >= 0) await submit({ ids: encode(text.slice(cut)), bytesDone: inputBytes + bytes });
+    } else {
+      await submit({ ids: encode(text), bytesDone: inputBytes + bytes });
+    }
+    inputBytes += bytes;
+  };
+
+  try {
+    for (const path of files) {
+      if (valPending && inputBytes >= valTarget) {
+        await submit("train");
+        valPending = false;
+      }
+      await submit({ ids: Promise.resolve(eot), bytesDone: inputBytes });
+      using file = await Deno.open(path, { read: true });
+      const buffer = new Uint8Array(chunkBytes + 3);
+      let carried = 0; // bytes of an incomplete UTF-8 character at the start of `buffer`
+      let fileOffset = 0; // offset in the file of `buffer[0]`
+      let text = ""; // decoded text after the last cut
+      let scanned = 1; // safe cuts before this index of `text` were looked for already
+      while (true) {
+        const read = await file.read(buffer.subarray(carried, carried + chunkBytes));
+        const filled = carried + (read ?? 0);
+        const complete = read === null ? filled : completeUtf8Length(buffer.subarray(0, filled));
+        text += decodeUtf8(buffer.subarray(0, complete), path, fileOffset);
+        buffer.copyWithin(0, complete, filled);
+        carried = filled - complete;
+        fileOffset += complete;
+        if (read === null) break;
+        const cut = lastSafeCut(text, scanned);
+        if (cut > 0) {
+          await submitText(text.slice(0, cut));
+          text = text.slice(cut);
+        }
+        scanned = Math.max(1, text.length);
+      }
+      await submitText(text);
+    }
+    if (valPending) await submit("train");
+    while (pending.length > 0) await drainOne();
+    await sink.finish();
+    // every file is prepared: move the shards into place and drop those of an earlier run
+    for (const { name } of sink.shards) {
+      await commitFile(`${staging}/${name}`, `${dir}/${name}`, options.overwrite ?? false);
+    }
+    const written = new Set(sink.shards.map(({ name }) => name));
+    for (const name of existing) {
+      if (!written.has(name)) await Deno.remove(`${dir}/${name}`);
+    }
+  } catch (error) {
+    await sink.abort();
+    throw error;
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+  }
+  return {
+    encoding,
+    version,
+    files: files.length,
+    bytes: totalBytes,
+    tokens,
+    valTokens,
+    trainTokens: tokens - valTokens,
+    shards: sink.shards.map(({ name, info, split }) => ({
+      ...info,
+      path: `${dir}/${name}`,
+      split,
+    })),
+    seconds: (performance.now() - start) / 1000,
+  };
+}
