@@ -4,6 +4,8 @@ import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding/embedding_ids.ts";
+import type { Batch } from "../batches/batch.ts";
+import { layerIds } from "./_layer_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
@@ -223,14 +225,19 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
   }
 
   /**
-   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`; ids outside the
-   * vocabulary are rejected before any GPU work.
+   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`, or of a data loader's
+   * {@linkcode Batch}, giving `[batch.rows, batch.seqLength, dim]`; ids outside the vocabulary
+   * are rejected before any GPU work.
    *
-   * @param ids Token ids in `[0, vocabSize)`.
+   * @param ids Token ids in `[0, vocabSize)`, or a batch.
    * @returns A new `f32` tensor; dispose it when done.
    */
-  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
-    return gather(ids, this.weight);
+  forward(ids: EmbeddingIds | Batch): Promise<Tensor<"f32">> {
+    try {
+      return gather(layerIds(ids), this.weight);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Frees the table. */
