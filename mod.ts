@@ -42,7 +42,8 @@ export { decodeUtf8 } from "./src/util/utf8.ts";
 
 // windows: token ids → sliding-window datasets
 export type { TokenArray } from "./src/tokenize/token_ids.ts";
-export { WindowDataset, type WindowDatasetOptions } from "./src/windows/window_dataset.ts";
+export { SlidingWindows, type WindowDatasetOptions } from "./src/windows/sliding_windows.ts";
+export { WindowDataset } from "./src/windows/window_dataset.ts";
 export {
   type TrainValidationSplit,
   trainValidationSplit,
@@ -50,7 +51,13 @@ export {
 
 // batches: windows → [batch, seqLength] inputs and targets
 export type { Batch } from "./src/batches/batch.ts";
-export { DataLoader, type DataLoaderOptions } from "./src/batches/data_loader.ts";
+export { DataLoader } from "./src/batches/data_loader.ts";
+export {
+  type DataLoaderOptions,
+  EpochLoader,
+  type LoaderSettings,
+} from "./src/batches/epoch_loader.ts";
+export { BlockSampler } from "./src/batches/block_sampler.ts";
 export {
   RandomBlockSampler,
   type RandomBlockSamplerOptions,

@@ -2,8 +2,10 @@ import { InputError } from "../util/errors.ts";
 import { checkOptions, describe } from "../util/checks.ts";
 import { BpeTokenizer } from "../tokenize/bpe_tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
-import { checkEnoughTokens, checkWindowOptions, WindowDataset } from "../windows/window_dataset.ts";
-import { checkLoaderOptions, DataLoader } from "./data_loader.ts";
+import { checkEnoughTokens, WindowDataset } from "../windows/window_dataset.ts";
+import { checkWindowOptions } from "../windows/sliding_windows.ts";
+import { DataLoader } from "./data_loader.ts";
+import { checkLoaderOptions } from "./epoch_loader.ts";
 
 /** Options of {@linkcode createDataLoaderV1}; the defaults are the book's. */
 export interface CreateDataLoaderOptions {

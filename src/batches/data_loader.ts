@@ -1,69 +1,10 @@
 import { InputError } from "../util/errors.ts";
-import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
-import {
-  BatchBuffers,
-  batchesPerEpoch,
-  checkEveryRankHasBatches,
-  windowOrder,
-} from "./_epoch_batches.ts";
-import { checkSeed, MAX_SEED } from "../util/prng.ts";
+import { checkInteger, describe } from "../util/checks.ts";
+import { BatchBuffers, batchesPerEpoch, windowOrder } from "./_epoch_batches.ts";
+import { MAX_SEED } from "../util/prng.ts";
 import { WindowDataset } from "../windows/window_dataset.ts";
 import type { Batch } from "./batch.ts";
-
-/** Options of {@linkcode DataLoader}. */
-export interface DataLoaderOptions {
-  /** Windows per batch, an integer >= 1. */
-  batchSize: number;
-  /** Visit the windows in a seeded random order, a new one each epoch. Default: `false`. */
-  shuffle?: boolean;
-  /** The shuffle seed, an integer in `[0, 2^32 - 1]`; ignored without `shuffle`. Default: `0`. */
-  seed?: number;
-  /**
-   * Drop the last batch of an epoch when it has fewer than `batchSize` windows. Default: `false`,
-   * as PyTorch's `DataLoader` (the book's `create_dataloader_v1`, and so
-   * {@linkcode createDataLoaderV1}, drops it).
-   */
-  dropLast?: boolean;
-  /** This process's rank for data-parallel training, an integer in `[0, worldSize - 1]`. Default: `0`. */
-  rank?: number;
-  /** The number of data-parallel ranks, an integer >= 1. Default: `1`. */
-  worldSize?: number;
-}
-
-/** Loader options with the defaults filled in. */
-export interface LoaderSettings {
-  batchSize: number;
-  shuffle: boolean;
-  seed: number;
-  dropLast: boolean;
-  rank: number;
-  worldSize: number;
-}
-
-/** Validates loader options and fills in the defaults; throws an {@linkcode InputError} naming a bad one. */
-export function checkLoaderOptions(options: DataLoaderOptions): LoaderSettings {
-  checkOptions(options, "{ batchSize, ... }");
-  const { batchSize, shuffle, seed = 0, dropLast, rank = 0, worldSize = 1 } = options;
-  checkInteger("batchSize", batchSize, 1);
-  checkBoolean("shuffle", shuffle);
-  checkSeed("seed", seed);
-  checkBoolean("dropLast", dropLast);
-  checkInteger("worldSize", worldSize, 1);
-  if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
-    throw new InputError(
-      "rank",
-      `must be an integer in [0, worldSize - 1] = [0, ${worldSize - 1}], got ${describe(rank)}`,
-    );
-  }
-  return {
-    batchSize,
-    shuffle: shuffle ?? false,
-    seed,
-    dropLast: dropLast ?? false,
-    rank,
-    worldSize,
-  };
-}
+import { checkLoaderOptions, type DataLoaderOptions, EpochLoader } from "./epoch_loader.ts";
 
 /**
  * Batches of a {@linkcode WindowDataset}, as PyTorch's `DataLoader` over the book's `GPTDatasetV1`:
@@ -122,10 +63,8 @@ export function checkLoaderOptions(options: DataLoaderOptions): LoaderSettings {
  * }
  * ```
  */
-export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
+export class DataLoader extends EpochLoader implements Iterable<Batch>, AsyncIterable<Batch> {
   readonly #dataset: WindowDataset;
-  readonly #settings: LoaderSettings;
-  readonly #numBatches: number;
 
   /**
    * A loader over `dataset`; bad options are an {@linkcode InputError} naming the option.
@@ -138,7 +77,7 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
       throw new InputError("dataset", `must be a WindowDataset, got ${describe(dataset)}`);
     }
     const settings = checkLoaderOptions(options);
-    const { batchSize, dropLast, worldSize } = settings;
+    const { batchSize, dropLast } = settings;
     const windows = dataset.length;
     const epochBatches = batchesPerEpoch(windows, batchSize, dropLast);
     if (epochBatches === 0) {
@@ -148,50 +87,13 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
           `short batch: no batch is left (use a batchSize <= ${windows}, or dropLast: false)`,
       );
     }
-    checkEveryRankHasBatches(epochBatches, worldSize);
+    super(settings, epochBatches);
     this.#dataset = dataset;
-    this.#settings = settings;
-    this.#numBatches = Math.floor(epochBatches / worldSize);
   }
 
   /** The dataset whose windows this loader batches. */
   get dataset(): WindowDataset {
     return this.#dataset;
-  }
-
-  /** Windows per (full) batch. */
-  get batchSize(): number {
-    return this.#settings.batchSize;
-  }
-
-  /** Whether each epoch visits the windows in a seeded random order. */
-  get shuffle(): boolean {
-    return this.#settings.shuffle;
-  }
-
-  /** The shuffle seed. */
-  get seed(): number {
-    return this.#settings.seed;
-  }
-
-  /** Whether a short last batch is dropped. */
-  get dropLast(): boolean {
-    return this.#settings.dropLast;
-  }
-
-  /** This loader's rank among `worldSize` data-parallel ranks. */
-  get rank(): number {
-    return this.#settings.rank;
-  }
-
-  /** The number of data-parallel ranks. */
-  get worldSize(): number {
-    return this.#settings.worldSize;
-  }
-
-  /** Batches per epoch on this rank, the same for every epoch and every rank. */
-  get numBatches(): number {
-    return this.#numBatches;
   }
 
   /**
@@ -206,11 +108,11 @@ export class DataLoader implements Iterable<Batch>, AsyncIterable<Batch> {
   }
 
   *#epoch(epoch: number): IterableIterator<Batch> {
-    const { batchSize, shuffle, seed, rank, worldSize } = this.#settings;
+    const { batchSize, shuffle, seed, rank, worldSize } = this.settings;
     const { ids, maxLength: seqLength, stride, length: windows } = this.#dataset;
     const order = shuffle ? windowOrder(windows, seed, epoch) : undefined;
     const buffers = new BatchBuffers(batchSize, seqLength);
-    for (let index = 0; index < this.#numBatches; index++) {
+    for (let index = 0; index < this.numBatches; index++) {
       const first = (index * worldSize + rank) * batchSize;
       yield buffers.fill(ids, stride, order, first, Math.min(batchSize, windows - first), index);
     }

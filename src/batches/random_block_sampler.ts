@@ -1,9 +1,9 @@
 import { checkInteger, checkOptions } from "../util/checks.ts";
-import { gatherWindows } from "./_gather_windows.ts";
 import { checkSeed, Prng } from "../util/prng.ts";
 import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 import { checkEnoughTokens } from "../windows/window_dataset.ts";
 import type { Batch } from "./batch.ts";
+import { BlockSampler } from "./block_sampler.ts";
 
 /** Options of {@linkcode RandomBlockSampler}. */
 export interface RandomBlockSamplerOptions {
@@ -41,16 +41,11 @@ export interface RandomBlockSamplerOptions {
  * }
  * ```
  */
-export class RandomBlockSampler implements Iterable<Batch> {
+export class RandomBlockSampler extends BlockSampler implements Iterable<Batch> {
   readonly #ids: TokenArray;
   readonly #maxLength: number;
-  readonly #batchSize: number;
   readonly #seed: number;
   readonly #prng: Prng;
-  readonly #inputs: Uint32Array;
-  readonly #targets: Uint32Array;
-  readonly #starts: Uint32Array;
-  #drawn = 0;
 
   /**
    * A sampler over `ids`, which it keeps without copying.
@@ -66,14 +61,11 @@ export class RandomBlockSampler implements Iterable<Batch> {
     checkInteger("batchSize", batchSize, 1);
     checkSeed("seed", seed);
     checkEnoughTokens("ids", ids.length, maxLength);
+    super(batchSize, maxLength);
     this.#ids = ids;
     this.#maxLength = maxLength;
-    this.#batchSize = batchSize;
     this.#seed = seed;
     this.#prng = new Prng(seed);
-    this.#inputs = new Uint32Array(batchSize * maxLength);
-    this.#targets = new Uint32Array(batchSize * maxLength);
-    this.#starts = new Uint32Array(batchSize);
   }
 
   /** The token ids the blocks come from. */
@@ -86,11 +78,6 @@ export class RandomBlockSampler implements Iterable<Batch> {
     return this.#maxLength;
   }
 
-  /** Blocks per batch. */
-  get batchSize(): number {
-    return this.#batchSize;
-  }
-
   /** The seed the draws started from. */
   get seed(): number {
     return this.#seed;
@@ -98,25 +85,9 @@ export class RandomBlockSampler implements Iterable<Batch> {
 
   /** Draws the next batch; its `index` counts the batches drawn before it. */
   sample(): Batch {
-    const starts = this.#starts;
     const bound = this.#ids.length - this.#maxLength;
-    for (let row = 0; row < this.#batchSize; row++) starts[row] = this.#prng.below(bound);
-    gatherWindows(
-      this.#ids,
-      starts,
-      this.#batchSize,
-      this.#maxLength,
-      this.#inputs,
-      this.#targets,
-    );
-    return {
-      inputs: this.#inputs,
-      targets: this.#targets,
-      starts,
-      rows: this.#batchSize,
-      seqLength: this.#maxLength,
-      index: this.#drawn++,
-    };
+    for (let row = 0; row < this.batchSize; row++) this.starts[row] = this.#prng.below(bound);
+    return this.gatherBatch(this.#ids);
   }
 
   /** Endless batches (each one a {@linkcode RandomBlockSampler.sample}); stop with `break`. */

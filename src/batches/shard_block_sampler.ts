@@ -4,6 +4,7 @@ import { gatherWindows } from "./_gather_windows.ts";
 import { checkSeed, Prng } from "../util/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
 import type { Batch } from "./batch.ts";
+import { BlockSampler } from "./block_sampler.ts";
 
 /** Options of {@linkcode ShardBlockSampler}. */
 export interface ShardBlockSamplerOptions {
@@ -62,18 +63,13 @@ const ZERO = Uint32Array.of(0);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class ShardBlockSampler implements AsyncIterable<ShardBlockBatch> {
+export class ShardBlockSampler extends BlockSampler implements AsyncIterable<ShardBlockBatch> {
   readonly #dataset: ShardDataset;
-  readonly #batchSize: number;
   readonly #seed: number;
   readonly #prng: Prng;
   /** `#ends[k]`: the block positions of shards `0 … k` together. */
   readonly #ends: readonly number[];
-  readonly #inputs: Uint32Array;
-  readonly #targets: Uint32Array;
-  readonly #starts: Uint32Array;
   readonly #shards: Uint32Array;
-  #drawn = 0;
   #reading = false;
 
   /**
@@ -93,26 +89,18 @@ export class ShardBlockSampler implements AsyncIterable<ShardBlockBatch> {
     checkInteger("batchSize", batchSize, 1);
     checkSeed("seed", seed);
     const { maxLength } = dataset;
+    super(batchSize, maxLength);
     let total = 0;
     this.#ends = dataset.shards.map((s) => (total += Math.max(0, s.tokenCount - maxLength)));
     this.#dataset = dataset;
-    this.#batchSize = batchSize;
     this.#seed = seed;
     this.#prng = new Prng(seed);
-    this.#inputs = new Uint32Array(batchSize * maxLength);
-    this.#targets = new Uint32Array(batchSize * maxLength);
-    this.#starts = new Uint32Array(batchSize);
     this.#shards = new Uint32Array(batchSize);
   }
 
   /** The shards the blocks come from. */
   get dataset(): ShardDataset {
     return this.#dataset;
-  }
-
-  /** Blocks per batch. */
-  get batchSize(): number {
-    return this.#batchSize;
   }
 
   /** The seed the draws started from. */
@@ -151,21 +139,21 @@ export class ShardBlockSampler implements AsyncIterable<ShardBlockBatch> {
       );
     }
     const maxLength = this.#dataset.maxLength;
-    const starts = this.#starts;
+    const starts = this.starts;
     const shards = this.#shards;
     const numStarts = this.numStarts;
-    for (let row = 0; row < this.#batchSize; row++) {
+    for (let row = 0; row < this.batchSize; row++) {
       const position = this.#prng.belowLarge(numStarts);
       const shard = this.#shardOf(position);
       shards[row] = shard;
       starts[row] = position - (shard === 0 ? 0 : this.#ends[shard - 1]);
     }
-    const index = this.#drawn++;
+    const batch = this.nextBatch();
     this.#reading = true;
     try {
       const blocks = await Promise.all(
         Array.from(
-          { length: this.#batchSize },
+          { length: this.batchSize },
           (_, row) => this.#dataset.readTokens(shards[row], starts[row], maxLength + 1),
         ),
       );
@@ -176,22 +164,14 @@ export class ShardBlockSampler implements AsyncIterable<ShardBlockBatch> {
           ZERO,
           1,
           maxLength,
-          this.#inputs.subarray(offset),
-          this.#targets.subarray(offset),
+          this.inputs.subarray(offset),
+          this.targets.subarray(offset),
         );
       });
     } finally {
       this.#reading = false;
     }
-    return {
-      inputs: this.#inputs,
-      targets: this.#targets,
-      starts,
-      shards,
-      rows: this.#batchSize,
-      seqLength: maxLength,
-      index,
-    };
+    return { ...batch, shards };
   }
 
   /** Endless batches (each one a {@linkcode ShardBlockSampler.sample}); stop with `break`. */

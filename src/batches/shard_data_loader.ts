@@ -1,17 +1,12 @@
 import { InputError } from "../util/errors.ts";
 import { checkBoolean, checkInteger, describe } from "../util/checks.ts";
-import {
-  BatchBuffers,
-  batchesPerEpoch,
-  checkEveryRankHasBatches,
-  windowOrder,
-} from "./_epoch_batches.ts";
+import { BatchBuffers, batchesPerEpoch, windowOrder } from "./_epoch_batches.ts";
 import { MAX_SEED, Prng } from "../util/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
 import type { TokenArray } from "../tokenize/token_ids.ts";
 import type { WindowDataset } from "../windows/window_dataset.ts";
 import type { Batch } from "./batch.ts";
-import { checkLoaderOptions, type DataLoaderOptions, type LoaderSettings } from "./data_loader.ts";
+import { checkLoaderOptions, type DataLoaderOptions, EpochLoader } from "./epoch_loader.ts";
 
 /** Options of {@linkcode ShardDataLoader}: those of {@linkcode DataLoader}, and prefetching. */
 export interface ShardDataLoaderOptions extends DataLoaderOptions {
@@ -76,7 +71,9 @@ interface Segment {
  * **Sharding** (`rank`, `worldSize`) is the in-memory loader's: the epoch's batches, in the
  * epoch's order across all shards, are dealt round-robin (global batch `g` to rank
  * `g % worldSize`) and the last `batches % worldSize` are dropped, so that every rank gets the
- * same {@linkcode ShardDataLoader.numBatches} and no window is used twice in an epoch. All ranks
+ * same {@linkcode ShardDataLoader.numBatches} and no window is used twice in an epoch. That count
+ * comes from the headers: `floor(Σₖ batchesₖ / worldSize)`, where shard `k` has
+ * `ceil(windowsₖ / batchSize)` batches (`floor` with `dropLast`). All ranks
  * use the same seed; each reads only the shards that hold one of its batches.
  *
  * @example Two shards, shuffled, over several epochs
@@ -102,12 +99,10 @@ interface Segment {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class ShardDataLoader implements AsyncIterable<ShardBatch> {
+export class ShardDataLoader extends EpochLoader implements AsyncIterable<ShardBatch> {
   readonly #dataset: ShardDataset;
-  readonly #settings: LoaderSettings;
   readonly #prefetch: boolean;
   readonly #shardBatches: readonly number[];
-  readonly #numBatches: number;
 
   /**
    * A loader over `dataset`; bad options are an {@linkcode InputError} naming the option. The
@@ -123,7 +118,7 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
     }
     const settings = checkLoaderOptions(options);
     checkBoolean("prefetch", options.prefetch);
-    const { batchSize, dropLast, worldSize } = settings;
+    const { batchSize, dropLast } = settings;
     const shardBatches = dataset.shards.map((_, k) =>
       batchesPerEpoch(dataset.windowCount(k), batchSize, dropLast)
     );
@@ -137,12 +132,10 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
           `batchSize <= ${most}, or dropLast: false)`,
       );
     }
-    checkEveryRankHasBatches(epochBatches, worldSize);
+    super(settings, epochBatches);
     this.#dataset = dataset;
-    this.#settings = settings;
     this.#prefetch = options.prefetch ?? true;
     this.#shardBatches = shardBatches;
-    this.#numBatches = Math.floor(epochBatches / worldSize);
   }
 
   /** The shards' windows this loader batches. */
@@ -150,48 +143,9 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
     return this.#dataset;
   }
 
-  /** Windows per (full) batch. */
-  get batchSize(): number {
-    return this.#settings.batchSize;
-  }
-
-  /** Whether each epoch shuffles the shards' order and each shard's windows. */
-  get shuffle(): boolean {
-    return this.#settings.shuffle;
-  }
-
-  /** The shuffle seed. */
-  get seed(): number {
-    return this.#settings.seed;
-  }
-
-  /** Whether each shard's short last batch is dropped. */
-  get dropLast(): boolean {
-    return this.#settings.dropLast;
-  }
-
-  /** This loader's rank among `worldSize` data-parallel ranks. */
-  get rank(): number {
-    return this.#settings.rank;
-  }
-
-  /** The number of data-parallel ranks. */
-  get worldSize(): number {
-    return this.#settings.worldSize;
-  }
-
   /** Whether the next shard is read while the current one's batches are used. */
   get prefetch(): boolean {
     return this.#prefetch;
-  }
-
-  /**
-   * Batches per epoch on this rank, the same for every epoch and every rank, from the headers:
-   * `floor(Σₖ batchesₖ / worldSize)`, where shard `k` has `ceil(windowsₖ / batchSize)` batches
-   * (`floor` with `dropLast`).
-   */
-  get numBatches(): number {
-    return this.#numBatches;
   }
 
   /**
@@ -204,7 +158,7 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
    */
   shardSeed(shard: number): number {
     checkInteger("shard", shard, 0, this.#dataset.shards.length - 1);
-    return new Prng(this.#settings.seed, shard).nextUint32();
+    return new Prng(this.settings.seed, shard).nextUint32();
   }
 
   /**
@@ -218,7 +172,7 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
   shardOrder(epoch = 0): number[] {
     checkInteger("epoch", epoch, 0, MAX_SEED);
     const order = this.#dataset.shards.map((_, k) => k);
-    if (this.#settings.shuffle) new Prng(this.#settings.seed, epoch).shuffle(order);
+    if (this.settings.shuffle) new Prng(this.settings.seed, epoch).shuffle(order);
     return order.filter((k) => this.#dataset.windowCount(k) > 0);
   }
 
@@ -235,8 +189,8 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
 
   /** This rank's batches of an epoch, grouped by shard, in the order they come. */
   #segments(epoch: number): Segment[] {
-    const { rank, worldSize } = this.#settings;
-    const kept = this.#numBatches * worldSize; // the epoch's last batches % worldSize are dropped
+    const { rank, worldSize } = this.settings;
+    const kept = this.numBatches * worldSize; // the epoch's last batches % worldSize are dropped
     const segments: Segment[] = [];
     let offset = 0; // the epoch's index of the shard's first batch
     for (const shard of this.shardOrder(epoch)) {
@@ -256,7 +210,7 @@ export class ShardDataLoader implements AsyncIterable<ShardBatch> {
   }
 
   async *#epoch(epoch: number): AsyncIterableIterator<ShardBatch> {
-    const { batchSize, shuffle, worldSize } = this.#settings;
+    const { batchSize, shuffle, worldSize } = this.settings;
     const segments = this.#segments(epoch);
     const buffers = new BatchBuffers(batchSize, this.#dataset.maxLength);
     const load = (segment: Segment | undefined): Promise<WindowDataset> | undefined => {

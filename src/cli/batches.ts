@@ -12,10 +12,10 @@
  * @module
  */
 import { InputError } from "../util/errors.ts";
-import { checkLoaderOptions } from "../batches/data_loader.ts";
+import { checkLoaderOptions } from "../batches/epoch_loader.ts";
 import { checkInteger } from "../util/checks.ts";
 import { MAX_SEED } from "../util/prng.ts";
-import { checkWindowOptions } from "../windows/window_dataset.ts";
+import { checkWindowOptions } from "../windows/sliding_windows.ts";
 import { parseArgs, readTextArgument, runCli } from "./cli.ts";
 import { buildLoader, checkAsOptions, LOADER_OPTIONS, nestedBatch } from "./loader_options.ts";
 import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";

@@ -2,14 +2,13 @@ import { InputError } from "../util/errors.ts";
 import { checkInteger, describe } from "../util/checks.ts";
 import { checkShardInfo, type ShardInfo, type ShardSplit } from "../formats/shard_format.ts";
 import { listShards, readShardTokens } from "../formats/shard_reader.ts";
-import {
-  checkEnoughTokens,
-  checkWindowOptions,
-  windowCount,
-  WindowDataset,
-  type WindowDatasetOptions,
-} from "./window_dataset.ts";
+import { checkEnoughTokens, windowCount, WindowDataset } from "./window_dataset.ts";
 import type { TokenArray } from "../tokenize/token_ids.ts";
+import {
+  checkWindowOptions,
+  SlidingWindows,
+  type WindowDatasetOptions,
+} from "./sliding_windows.ts";
 
 /**
  * Reads `count` tokens of a shard from token `start` on. The default is
@@ -71,13 +70,10 @@ export interface OpenShardDatasetOptions extends ShardDatasetOptions {
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export class ShardDataset {
+export class ShardDataset extends SlidingWindows {
   readonly #shards: readonly ShardInfo[];
-  readonly #maxLength: number;
-  readonly #stride: number;
   readonly #read: ShardTokenReader;
   readonly #windowCounts: readonly number[];
-  readonly #length: number;
 
   /**
    * The shards of a folder (or of one split of it), in shard-number order, headers checked: the
@@ -135,32 +131,15 @@ export class ShardDataset {
           `(windows do not cross shards)`,
       );
     }
+    super(options, length);
     this.#shards = Object.freeze([...shards]);
-    this.#maxLength = maxLength;
-    this.#stride = stride;
     this.#read = options.read ?? readShardTokens;
     this.#windowCounts = windowCounts;
-    this.#length = length;
   }
 
   /** The shards' headers, in order: shard `k` is `shards[k]`. */
   get shards(): readonly ShardInfo[] {
     return this.#shards;
-  }
-
-  /** Tokens per window. */
-  get maxLength(): number {
-    return this.#maxLength;
-  }
-
-  /** Tokens between consecutive window starts within a shard. */
-  get stride(): number {
-    return this.#stride;
-  }
-
-  /** Windows in all shards together. */
-  get length(): number {
-    return this.#length;
   }
 
   #checkShardIndex(shard: number): void {
@@ -216,9 +195,9 @@ export class ShardDataset {
   async load(shard: number): Promise<WindowDataset> {
     this.#checkShardIndex(shard);
     const info = this.#shards[shard];
-    checkEnoughTokens(info.path, info.tokenCount, this.#maxLength);
+    checkEnoughTokens(info.path, info.tokenCount, this.maxLength);
     const tokens = await this.readTokens(shard, 0, info.tokenCount);
-    return new WindowDataset(tokens, { maxLength: this.#maxLength, stride: this.#stride });
+    return new WindowDataset(tokens, { maxLength: this.maxLength, stride: this.stride });
   }
 }
 

@@ -1,11 +1,7 @@
 import { InputError } from "../util/errors.ts";
 import { describe } from "../util/checks.ts";
-import {
-  checkEnoughTokens,
-  checkWindowOptions,
-  WindowDataset,
-  type WindowDatasetOptions,
-} from "./window_dataset.ts";
+import { checkEnoughTokens, WindowDataset } from "./window_dataset.ts";
+import { checkWindowOptions, type WindowDatasetOptions } from "./sliding_windows.ts";
 import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 
 /** The two sides of {@linkcode trainValidationSplit}. */

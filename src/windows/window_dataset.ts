@@ -1,21 +1,11 @@
 import { InputError } from "../util/errors.ts";
-import { checkInteger, checkOptions } from "../util/checks.ts";
+import { checkInteger } from "../util/checks.ts";
 import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
-
-/** Options of {@linkcode WindowDataset}: the book's `max_length` and `stride`. */
-export interface WindowDatasetOptions {
-  /** Tokens per window (the model's context length), an integer >= 1. */
-  maxLength: number;
-  /** Tokens between the starts of consecutive windows, an integer >= 1. */
-  stride: number;
-}
-
-/** Throws an {@linkcode InputError} unless `options` are valid window options (before any work). */
-export function checkWindowOptions(options: WindowDatasetOptions): void {
-  checkOptions(options, "{ maxLength, stride }");
-  checkInteger("maxLength", options.maxLength, 1);
-  checkInteger("stride", options.stride, 1);
-}
+import {
+  checkWindowOptions,
+  SlidingWindows,
+  type WindowDatasetOptions,
+} from "./sliding_windows.ts";
 
 /**
  * Throws an {@linkcode InputError} unless `count` tokens make at least one window of `maxLength`:
@@ -72,11 +62,8 @@ export function windowCount(tokens: number, maxLength: number, stride: number): 
  * assert.equal(dataset.input(1).buffer, ids.buffer); // a view, not a copy
  * ```
  */
-export class WindowDataset {
+export class WindowDataset extends SlidingWindows {
   readonly #ids: TokenArray;
-  readonly #maxLength: number;
-  readonly #stride: number;
-  readonly #length: number;
 
   /**
    * A dataset of windows over `ids`.
@@ -88,10 +75,8 @@ export class WindowDataset {
     checkTokenArray(ids);
     checkWindowOptions(options);
     checkEnoughTokens("ids", ids.length, options.maxLength);
+    super(options, windowCount(ids.length, options.maxLength, options.stride));
     this.#ids = ids;
-    this.#maxLength = options.maxLength;
-    this.#stride = options.stride;
-    this.#length = windowCount(ids.length, options.maxLength, options.stride);
   }
 
   /** The token ids the windows view. */
@@ -99,40 +84,25 @@ export class WindowDataset {
     return this.#ids;
   }
 
-  /** Tokens per window. */
-  get maxLength(): number {
-    return this.#maxLength;
-  }
-
-  /** Tokens between consecutive window starts. */
-  get stride(): number {
-    return this.#stride;
-  }
-
-  /** The number of windows, the book's `len(dataset)`. */
-  get length(): number {
-    return this.#length;
-  }
-
   #checkIndex(index: number): void {
-    checkInteger("index", index, 0, this.#length - 1);
+    checkInteger("index", index, 0, this.length - 1);
   }
 
   /** The token offset in {@linkcode WindowDataset.ids} where window `index` starts. */
   start(index: number): number {
     this.#checkIndex(index);
-    return index * this.#stride;
+    return index * this.stride;
   }
 
   /** Window `index`'s input tokens: a view of `maxLength` ids, never a copy. */
   input(index: number): TokenArray {
     const start = this.start(index);
-    return this.#ids.subarray(start, start + this.#maxLength);
+    return this.#ids.subarray(start, start + this.maxLength);
   }
 
   /** Window `index`'s target tokens: its input shifted by one token, a view as well. */
   target(index: number): TokenArray {
     const start = this.start(index) + 1;
-    return this.#ids.subarray(start, start + this.#maxLength);
+    return this.#ids.subarray(start, start + this.maxLength);
   }
 }
