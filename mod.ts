@@ -63,6 +63,10 @@ export {
   type RandomBlockSamplerOptions,
 } from "./src/batches/random_block_sampler.ts";
 export {
+  TorchBlockSampler,
+  type TorchBlockSamplerOptions,
+} from "./src/batches/torch_block_sampler.ts";
+export {
   type CreateDataLoaderOptions,
   createDataLoaderV1,
 } from "./src/batches/create_data_loader.ts";

@@ -1,5 +1,5 @@
 import { InputError } from "./errors.ts";
-import { checkInteger, describe } from "./checks.ts";
+import { checkInteger, checkNumberList, describe } from "./checks.ts";
 
 // MT19937 constants (Matsumoto & Nishimura), as in `std::mt19937` and PyTorch's CPU generator.
 // The state is kept as int32 so that V8 stays in small-integer arithmetic; masks are signed.
@@ -185,6 +185,121 @@ export class TorchGenerator {
     return out;
   }
 
+  /**
+   * `count` integers uniform in `[0, high)`, as `torch.randint(high, (count,))` on the CPU
+   * generator: each element, in order, is one 32-bit draw `x` turned into `x % high` (for
+   * `high = 2^32`, the low word of a 64-bit draw: PyTorch takes one for ranges of 2^32 and up).
+   *
+   * @example `torch.manual_seed(123); torch.randint(1000, (8,))`
+   * ```ts
+   * import { TorchGenerator } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const generator = new TorchGenerator(123);
+   * assert.deepEqual([...generator.randint(1000, 8)], [382, 789, 102, 610, 580, 842, 886, 57]);
+   * ```
+   *
+   * @param high One past the largest value, an integer in [1, 2^32].
+   * @param count The number of values, an integer >= 0.
+   */
+  randint(high: number, count: number): Uint32Array {
+    checkInteger("count", count, 0);
+    return this.fillRandint(new Uint32Array(count), high);
+  }
+
+  /**
+   * Fills `out` in place with integers uniform in `[0, high)`, as
+   * {@linkcode TorchGenerator.randint}`(high, out.length)` would return them, and returns it.
+   *
+   * @param out The array to fill.
+   * @param high One past the largest value, an integer in [1, 2^32].
+   */
+  fillRandint(out: Uint32Array, high: number): Uint32Array {
+    if (!(out instanceof Uint32Array)) {
+      throw new InputError("out", `must be a Uint32Array, got ${describe(out)}`);
+    }
+    checkInteger("high", high, 1, 2 ** 32);
+    if (high < 2 ** 32) {
+      // One 32-bit draw per element whenever the range is below 2^32, as PyTorch does.
+      for (let i = 0; i < out.length; i++) out[i] = this.nextUint32() % high;
+    } else {
+      // A range of 2^32 takes a 64-bit draw (high word first): modulo 2^32 it is the low word.
+      for (let i = 0; i < out.length; i++) {
+        this.nextUint32();
+        out[i] = this.nextUint32();
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `count` samples of the exponential distribution with rate 1, as
+   * `torch.empty(count).exponential_(1)` on the CPU generator: each is one float64 uniform `u`
+   * (a 64-bit draw) turned into `−log1p(−u)` and rounded to float32.
+   *
+   * @param count The number of samples, an integer >= 0.
+   */
+  exponential(count: number): Float32Array {
+    checkInteger("count", count, 0);
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = -Math.log1p(-this.#uniform64());
+    return out;
+  }
+
+  /**
+   * One index per row of `probs`, drawn with probability proportional to the row's values, as
+   * `torch.multinomial(probs, num_samples=1)` on the CPU generator. PyTorch samples one index
+   * by the Gumbel trick, not by an inverse CDF: it fills a float32 tensor `q` shaped like
+   * `probs` with {@linkcode TorchGenerator.exponential} samples in element order, and returns
+   * the first index of the largest `probs / q` (a float32 quotient) in each row. So one sample
+   * costs two 32-bit draws per element of its row, and the rows need not sum to 1.
+   *
+   * @example Sampling from a softmax, as the note's `generate` does
+   * ```ts
+   * import { TorchGenerator } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const generator = new TorchGenerator(1337);
+   * const [index] = generator.multinomial(Float32Array.of(0, 0.25, 0, 0.75));
+   * assert.ok(index === 1 || index === 3); // never an index of probability 0
+   * ```
+   *
+   * @param probs `[rows, rowLength]` non-negative finite weights, row-major; each row's sum > 0.
+   * @param rowLength The length of a row (default: all of `probs`, one row), an integer >= 1
+   *   that divides `probs.length`.
+   * @returns The sampled index of each row.
+   */
+  multinomial(probs: ArrayLike<number>, rowLength: number = probs?.length): Uint32Array {
+    checkNumberList("probs", probs);
+    checkInteger("rowLength", rowLength, 1);
+    if (probs.length % rowLength !== 0 || probs.length === 0) {
+      throw new InputError(
+        "probs",
+        `must hold whole rows of rowLength ${rowLength} (at least one), got ${probs.length} values`,
+      );
+    }
+    const rows = probs.length / rowLength;
+    for (let row = 0; row < rows; row++) checkProbabilityRow(probs, row, rowLength);
+    const out = new Uint32Array(rows);
+    for (let row = 0, offset = 0; row < rows; row++, offset += rowLength) {
+      // The draws of the whole tensor come first in PyTorch, but element order is row order,
+      // so drawing row by row consumes the stream identically.
+      let best = -1;
+      let bestRatio = -Infinity;
+      for (let i = 0; i < rowLength; i++) {
+        const q = Math.fround(-Math.log1p(-this.#uniform64()));
+        const ratio = Math.fround(Math.fround(probs[offset + i]) / q);
+        // argmax's first maximum; a NaN (0 / 0, when a draw is exactly 0) wins, as in argmax.
+        if (best < 0 || ratio > bestRatio || (Number.isNaN(ratio) && !Number.isNaN(bestRatio))) {
+          best = i;
+          bestRatio = ratio;
+        }
+      }
+      out[row] = best;
+    }
+    return out;
+  }
+
   /** Advances the stream by `draws` draws without tempering them. */
   #skip(draws: number): void {
     while (draws > 0) {
@@ -280,6 +395,21 @@ function boxMullerBlocks(
       out[j] = radius * cos * std + mean;
       out[j + 8] = radius * sin * std + mean;
     }
+  }
+}
+
+/** A row of `multinomial`'s weights: finite, non-negative, with a positive sum. */
+function checkProbabilityRow(probs: ArrayLike<number>, row: number, rowLength: number): void {
+  let sum = 0;
+  for (let i = row * rowLength; i < (row + 1) * rowLength; i++) {
+    const p = probs[i];
+    if (!(p >= 0 && p < Infinity)) {
+      throw new InputError(`probs[${i}]`, `must be a finite number >= 0, got ${describe(p)}`);
+    }
+    sum += p;
+  }
+  if (!(sum > 0)) {
+    throw new InputError("probs", `row ${row} sums to 0; each row needs a positive sum`);
   }
 }
 
