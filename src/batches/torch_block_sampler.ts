@@ -1,10 +1,10 @@
 import { InputError } from "../util/errors.ts";
-import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 import { checkEnoughTokens } from "../windows/window_dataset.ts";
-import { gatherWindows } from "./_gather_windows.ts";
 import type { Batch } from "./batch.ts";
+import { BlockSampler } from "./block_sampler.ts";
 
 /** Options of {@linkcode TorchBlockSampler}. */
 export interface TorchBlockSamplerOptions {
@@ -18,6 +18,11 @@ export interface TorchBlockSamplerOptions {
    * note's one global generator is.
    */
   generator: TorchGenerator;
+  /**
+   * Refill one set of arrays for every draw instead of giving each batch arrays of its own: a
+   * batch is then valid only until the next draw (copy what you keep). Default: `false`.
+   */
+  reuseBuffers?: boolean;
 }
 
 /**
@@ -35,8 +40,8 @@ export interface TorchBlockSamplerOptions {
  * the note seeds PyTorch gets the note's batches draw for draw, interleaved with any other
  * draws on the same stream in the same order.
  *
- * Every {@linkcode Batch} it returns shares one set of arrays, overwritten by the next draw
- * (copy what you keep).
+ * Every {@linkcode Batch} it returns has arrays of its own (with `reuseBuffers`, one set that
+ * the next draw overwrites).
  *
  * @example `torch.manual_seed(1337)`, then two batches of 4 blocks of 8 tokens
  * ```ts
@@ -53,15 +58,10 @@ export interface TorchBlockSamplerOptions {
  * assert.equal(batch.targets[7], batch.starts[0] + 8);
  * ```
  */
-export class TorchBlockSampler {
+export class TorchBlockSampler extends BlockSampler {
   readonly #ids: TokenArray;
   readonly #blockSize: number;
-  readonly #batchSize: number;
   readonly #generator: TorchGenerator;
-  readonly #inputs: Uint32Array;
-  readonly #targets: Uint32Array;
-  readonly #starts: Uint32Array;
-  #drawn = 0;
 
   /**
    * A sampler over `ids`, which it keeps without copying.
@@ -71,21 +71,19 @@ export class TorchBlockSampler {
    */
   constructor(ids: TokenArray, options: TorchBlockSamplerOptions) {
     checkTokenArray(ids);
-    checkOptions(options, "{ blockSize, batchSize, generator }");
-    const { blockSize, batchSize, generator } = options;
+    checkOptions(options, "{ blockSize, batchSize, generator, reuseBuffers? }");
+    const { blockSize, batchSize, generator, reuseBuffers } = options;
     checkInteger("blockSize", blockSize, 1);
     checkInteger("batchSize", batchSize, 1);
     if (!(generator instanceof TorchGenerator)) {
       throw new InputError("generator", `must be a TorchGenerator, got ${describe(generator)}`);
     }
+    checkBoolean("reuseBuffers", reuseBuffers);
     checkEnoughTokens("ids", ids.length, blockSize);
+    super(batchSize, blockSize, reuseBuffers ?? false);
     this.#ids = ids;
     this.#blockSize = blockSize;
-    this.#batchSize = batchSize;
     this.#generator = generator;
-    this.#inputs = new Uint32Array(batchSize * blockSize);
-    this.#targets = new Uint32Array(batchSize * blockSize);
-    this.#starts = new Uint32Array(batchSize);
   }
 
   /** The token ids the blocks come from. */
@@ -98,11 +96,6 @@ export class TorchBlockSampler {
     return this.#blockSize;
   }
 
-  /** Blocks per batch. */
-  get batchSize(): number {
-    return this.#batchSize;
-  }
-
   /** The generator the starts are drawn from. */
   get generator(): TorchGenerator {
     return this.#generator;
@@ -113,22 +106,8 @@ export class TorchBlockSampler {
    * then the inputs and the targets shifted by one. Its `index` counts the batches drawn before.
    */
   sample(): Batch {
-    const starts = this.#generator.fillRandint(this.#starts, this.#ids.length - this.#blockSize);
-    gatherWindows(
-      this.#ids,
-      starts,
-      this.#batchSize,
-      this.#blockSize,
-      this.#inputs,
-      this.#targets,
-    );
-    return {
-      inputs: this.#inputs,
-      targets: this.#targets,
-      starts,
-      rows: this.#batchSize,
-      seqLength: this.#blockSize,
-      index: this.#drawn++,
-    };
+    const arrays = this.drawArrays();
+    this.#generator.fillRandint(arrays.starts, this.#ids.length - this.#blockSize);
+    return this.gatherBatch(this.#ids, arrays);
   }
 }
