@@ -32,7 +32,18 @@ export { type FormattableArray, formatTensor } from "./format_tensor.ts";
 export { TokenStream, type TokenStreamOptions } from "./token_stream.ts";
 // kernels: the embedding family
 export type { TableDType } from "./kernels/tensor_checks.ts";
-export type { EmbeddingIds } from "./kernels/embedding/embedding_ids.ts";
+export type { EmbeddingIds } from "./kernels/embedding_ids.ts";
 export { gather } from "./kernels/embedding/gather.ts";
 export { positionalAdd } from "./kernels/embedding/positional_add.ts";
 export { gatherPositionalAdd } from "./kernels/embedding/gather_positional_add.ts";
+// kernels: training (embedding backward, cross-entropy, softmax, AdamW; deterministic)
+export { embeddingBackward } from "./kernels/embedding_backward/embedding_backward.ts";
+export { positionalBackward } from "./kernels/embedding_backward/positional_backward.ts";
+export {
+  crossEntropy,
+  type CrossEntropyResult,
+  crossEntropyWithGrad,
+  lossItem,
+} from "./kernels/cross_entropy/cross_entropy.ts";
+export { softmax } from "./kernels/softmax/softmax.ts";
+export { type AdamWHyperparameters, adamwStep } from "./kernels/adamw/adamw.ts";

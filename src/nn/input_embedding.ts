@@ -6,7 +6,7 @@ import {
   gatherPositionalAdd,
   gatherPositionalAddCall,
 } from "../gpu/kernels/embedding/gather_positional_add.ts";
-import type { EmbeddingIds } from "../gpu/kernels/embedding/embedding_ids.ts";
+import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { TokenStream } from "../gpu/token_stream.ts";
 import { PositionalEmbedding } from "./positional_embedding.ts";

@@ -2,7 +2,7 @@ import { checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
-import type { EmbeddingIds } from "../gpu/kernels/embedding/embedding_ids.ts";
+import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { EmbeddingInit } from "./embedding_init.ts";
