@@ -12,10 +12,11 @@ export interface DrawArrays {
 }
 
 /**
- * What the block samplers ({@linkcode RandomBlockSampler}, {@linkcode ShardBlockSampler}) share:
- * `batchSize` rows of `seqLength` tokens at random starts, in arrays of each batch's own (or, with
- * `reuseBuffers`, one set that every draw overwrites), and the index of each batch drawn. A
- * subclass draws the starts into {@linkcode BlockSampler.drawArrays}; the core gathers the rows.
+ * What the block samplers ({@linkcode RandomBlockSampler}, {@linkcode TorchBlockSampler},
+ * {@linkcode ShardBlockSampler}) share: `batchSize` rows of `seqLength` tokens at random starts,
+ * in arrays of each batch's own (or, with `reuseBuffers`, one set that every draw overwrites),
+ * and the index of each batch drawn. A subclass draws the starts into
+ * {@linkcode BlockSampler.drawArrays}; the core gathers the rows.
  */
 export abstract class BlockSampler {
   readonly #batchSize: number;

@@ -1,7 +1,7 @@
 // What the embedding layers' `forward` takes: the kernels' token ids, or a data loader's Batch,
 // which carries its own shape (a flat `batch.inputs` alone would read as one long sequence).
 import type { Batch } from "../batches/batch.ts";
-import type { EmbeddingIds } from "../gpu/kernels/embedding/embedding_ids.ts";
+import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import { InputError } from "../util/errors.ts";
 import { describe } from "../util/checks.ts";
 
