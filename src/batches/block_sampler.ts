@@ -6,8 +6,11 @@ import type { Batch } from "./batch.ts";
 
 /** The arrays one draw fills: `[batchSize, seqLength]` inputs and targets, and the starts. */
 export interface DrawArrays {
+  /** `[batchSize, seqLength]` input ids, row-major. */
   inputs: Uint32Array;
+  /** `[batchSize, seqLength]` target ids, each row its input row one token later. */
   targets: Uint32Array;
+  /** Each row's start, drawn by the sampler. */
   starts: Uint32Array;
 }
 

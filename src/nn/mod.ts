@@ -31,6 +31,8 @@ export type {
   TensorRowChunk,
 } from "../formats/safetensors_reader.ts";
 export type { SafetensorsDtype } from "../formats/safetensors_format.ts";
+// what forward() takes besides ids: a data loader's batch, which carries its shape
+export type { Batch } from "../batches/batch.ts";
 export type { EmbeddingInit } from "./embedding_init.ts";
 export { EmbeddingTable } from "./embedding_table.ts";
 export type { SafetensorsSource } from "./safetensors_tables.ts";
