@@ -108,6 +108,29 @@ export type { EmbeddingInit } from "./src/nn/embedding_init.ts";
 export { TokenEmbedding } from "./src/nn/token_embedding.ts";
 export { PositionalEmbedding } from "./src/nn/positional_embedding.ts";
 export { InputEmbedding, type InputEmbeddingOptions } from "./src/nn/input_embedding.ts";
+// the Korean note's bigram model (semiGPT): training loop, evaluation, sampling
+export {
+  BIGRAM_TENSOR_NAME,
+  BigramLanguageModel,
+  type BigramLanguageModelOptions,
+  type BigramSaveOptions,
+  readBigramFile,
+  type SavedBigram,
+} from "./src/nn/bigram_language_model.ts";
+export {
+  ADAMW_DEFAULTS,
+  type AdamWSettings,
+  type BatchSource,
+  estimateLoss,
+  type Evaluation,
+  generateTokens,
+  type SplitLosses,
+  type Splits,
+  type TrainableBigram,
+  trainBigram,
+  type TrainLoopOptions,
+  type TrainLoopResult,
+} from "./src/nn/bigram_training.ts";
 // Parallel tokenization (issue 5, item 5): Web Workers, ids identical to single-threaded tiktoken.
 export {
   BpeWorkerPool,
