@@ -11,14 +11,14 @@
 // bindings and these functions' parts: token_id(row, b, t) (ids.wgsl or ids_stream.wgsl),
 // token_vec4(id, chunk) (table_*.wgsl), position_vec4(t, chunk) and store_vec4 (rows*.wgsl).
 
-struct Params {
+struct FusedParams {
   batch: u32, // sequences
   seq: u32, // positions per sequence
-  first_t: u32,
-  first_group: u32,
+  first_t: u32, // this dispatch's first position
+  first_group: u32, // this dispatch's first group of ROWS_PER_INVOCATION sequences
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: FusedParams;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(global_invocation_id) cell: vec3u) {

@@ -2,7 +2,7 @@
 // and positions [>= seq, dim], broadcast over the leading dimensions. One invocation adds 4
 // consecutive columns of one row (fewer at the end of a row when dim is not a multiple of 4).
 
-struct Params {
+struct PositionalAddParams {
   total: u32, // rows · chunks: the number of work items
   dim: u32,
   chunks: u32, // ceil(dim / 4)
@@ -11,7 +11,7 @@ struct Params {
 
 override WORKGROUP_SIZE: u32 = 64;
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: PositionalAddParams;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> positions: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;

@@ -4,14 +4,14 @@
 // Grid: x = position t, y = window b (from params.first_b). The host prepends WORKGROUP_SIZE,
 // the stream bindings and token_id (ids_stream.wgsl).
 
-struct Params {
-  batch: u32,
-  seq: u32,
-  shift: u32,
-  first_b: u32,
+struct WindowIdsParams {
+  batch: u32, // windows
+  seq: u32, // ids per window
+  shift: u32, // added to every position: 0 for the inputs, 1 for the targets
+  first_b: u32, // this dispatch's first window
 }
 
-@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(0) var<uniform> params: WindowIdsParams;
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -5,10 +5,10 @@ import { gatherWindows } from "./_gather_windows.ts";
 import type { Batch } from "./batch.ts";
 
 /**
- * What the block samplers ({@linkcode RandomBlockSampler}, {@linkcode ShardBlockSampler}) share:
- * `batchSize` rows of `seqLength` tokens at random starts, in one set of arrays that every draw
- * overwrites (copy what you keep), and the index of each batch drawn. A subclass draws the
- * starts; the core gathers the rows.
+ * What the block samplers ({@linkcode RandomBlockSampler}, {@linkcode TorchBlockSampler},
+ * {@linkcode ShardBlockSampler}) share: `batchSize` rows of `seqLength` tokens at random starts,
+ * in one set of arrays that every draw overwrites (copy what you keep), and the index of each
+ * batch drawn. A subclass draws the starts; the core gathers the rows.
  */
 export abstract class BlockSampler {
   readonly #batchSize: number;

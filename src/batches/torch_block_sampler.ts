@@ -3,8 +3,8 @@ import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 import { checkEnoughTokens } from "../windows/window_dataset.ts";
-import { gatherWindows } from "./_gather_windows.ts";
 import type { Batch } from "./batch.ts";
+import { BlockSampler } from "./block_sampler.ts";
 
 /** Options of {@linkcode TorchBlockSampler}. */
 export interface TorchBlockSamplerOptions {
@@ -53,15 +53,10 @@ export interface TorchBlockSamplerOptions {
  * assert.equal(batch.targets[7], batch.starts[0] + 8);
  * ```
  */
-export class TorchBlockSampler {
+export class TorchBlockSampler extends BlockSampler {
   readonly #ids: TokenArray;
   readonly #blockSize: number;
-  readonly #batchSize: number;
   readonly #generator: TorchGenerator;
-  readonly #inputs: Uint32Array;
-  readonly #targets: Uint32Array;
-  readonly #starts: Uint32Array;
-  #drawn = 0;
 
   /**
    * A sampler over `ids`, which it keeps without copying.
@@ -79,13 +74,10 @@ export class TorchBlockSampler {
       throw new InputError("generator", `must be a TorchGenerator, got ${describe(generator)}`);
     }
     checkEnoughTokens("ids", ids.length, blockSize);
+    super(batchSize, blockSize);
     this.#ids = ids;
     this.#blockSize = blockSize;
-    this.#batchSize = batchSize;
     this.#generator = generator;
-    this.#inputs = new Uint32Array(batchSize * blockSize);
-    this.#targets = new Uint32Array(batchSize * blockSize);
-    this.#starts = new Uint32Array(batchSize);
   }
 
   /** The token ids the blocks come from. */
@@ -98,11 +90,6 @@ export class TorchBlockSampler {
     return this.#blockSize;
   }
 
-  /** Blocks per batch. */
-  get batchSize(): number {
-    return this.#batchSize;
-  }
-
   /** The generator the starts are drawn from. */
   get generator(): TorchGenerator {
     return this.#generator;
@@ -113,22 +100,7 @@ export class TorchBlockSampler {
    * then the inputs and the targets shifted by one. Its `index` counts the batches drawn before.
    */
   sample(): Batch {
-    const starts = this.#generator.fillRandint(this.#starts, this.#ids.length - this.#blockSize);
-    gatherWindows(
-      this.#ids,
-      starts,
-      this.#batchSize,
-      this.#blockSize,
-      this.#inputs,
-      this.#targets,
-    );
-    return {
-      inputs: this.#inputs,
-      targets: this.#targets,
-      starts,
-      rows: this.#batchSize,
-      seqLength: this.#blockSize,
-      index: this.#drawn++,
-    };
+    this.#generator.fillRandint(this.starts, this.#ids.length - this.#blockSize);
+    return this.gatherBatch(this.#ids);
   }
 }

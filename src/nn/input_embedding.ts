@@ -6,16 +6,16 @@ import {
   gatherPositionalAdd,
   gatherPositionalAddCall,
 } from "../gpu/kernels/embedding/gather_positional_add.ts";
-import type { EmbeddingIds } from "../gpu/kernels/embedding/embedding_ids.ts";
+import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { TokenStream } from "../gpu/token_stream.ts";
 import { checkPositionTableSize, PositionalEmbedding } from "./positional_embedding.ts";
 import {
   checkTableOptions,
-  type TableDType,
   TokenEmbedding,
   type TokenEmbeddingOptions,
 } from "./token_embedding.ts";
+import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import {
   checkSameDim,

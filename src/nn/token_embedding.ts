@@ -3,7 +3,7 @@ import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
-import type { EmbeddingIds } from "../gpu/kernels/embedding/embedding_ids.ts";
+import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
@@ -16,8 +16,6 @@ import {
   streamTable,
   withSafetensors,
 } from "./safetensors_tables.ts";
-
-export type { TableDType };
 
 /** Options of {@linkcode TokenEmbedding.create}: the table's element type and storage limits. */
 export interface TokenEmbeddingOptions<D extends TableDType = TableDType>

@@ -133,8 +133,9 @@ export function ruleViolations(edges: readonly ImportEdge[]): string[] {
       problems.push(`${from} is in no layer of src/ (add its folder to LAYERS)`);
       continue;
     }
-    if (to === "mod.ts" || (to.endsWith("/mod.ts") && layerOf(to) !== source)) {
-      problems.push(`${edge}: source files never import an entry point`);
+    const entryPoint = from.endsWith("/mod.ts");
+    if (to === "mod.ts" || (to.endsWith("/mod.ts") && layerOf(to) !== source && !entryPoint)) {
+      problems.push(`${edge}: only an entry point imports another entry point`);
       continue;
     }
     if (to.startsWith("shaders/")) {

@@ -35,7 +35,8 @@ Deno.test("the import graph is read from every source file", () => {
   assert.ok(files.size > 50, `${files.size} files`);
   // Spot checks that the parser sees multi-line, type-only and text imports.
   const has = (from: string, to: string) => edges.some((e) => e.from === from && e.to === to);
-  assert.ok(has("mod.ts", "src/gpu/tensor.ts"));
+  assert.ok(has("mod.ts", "src/gpu/mod.ts")); // export * from
+  assert.ok(has("src/gpu/mod.ts", "src/gpu/tensor.ts"));
   assert.ok(has("src/gpu/tensor.ts", "src/util/float16.ts"));
   assert.ok(edges.some((e) => e.to.startsWith("shaders/embedding/") && e.to.endsWith(".wgsl")));
   assert.ok(edges.some((e) => e.typeOnly) && edges.some((e) => !e.typeOnly));
@@ -62,6 +63,22 @@ Deno.test("every folder of src/ has a layer, and imports only the layers its rul
   const folders = new Set([...files.keys()].map(layerOf).filter((f) => f !== undefined));
   assert.deepEqual([...folders].filter((f) => !(f in LAYERS)), []);
   assert.deepEqual(ruleViolations(edges), []);
+});
+
+Deno.test("deno.json's entry points: the GPU, model and format layers load no tokenizer", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const entries: Record<string, string> = config.exports;
+  for (const path of Object.values(entries)) assert.ok(files.has(path.slice(2)), path);
+  const reachable = (start: string) => {
+    const seen = new Set([start]);
+    for (const file of seen) for (const e of edges) if (e.from === file) seen.add(e.to);
+    return seen;
+  };
+  for (const entry of ["./gpu", "./nn", "./formats"]) {
+    const loaded = [...reachable(entries[entry].slice(2))];
+    assert.deepEqual(loaded.filter((f) => f.startsWith("src/tokenize/")), [], entry);
+  }
+  assert.ok(reachable("mod.ts").has("src/tokenize/bpe_tokenizer.ts"));
 });
 
 Deno.test("the checks catch what they are for", () => {
@@ -101,6 +118,9 @@ Deno.test("the checks catch what they are for", () => {
       edge("src/gpu/kernels/embedding/gather.ts", "shaders/embedding/gather.wgsl"),
       edge("src/windows/window_dataset.ts", "mod.ts"),
       edge("src/newfolder/x.ts", "src/util/checks.ts"),
+      edge("src/nn/mod.ts", "src/gpu/mod.ts"),
+      edge("src/gpu/mod.ts", "src/nn/mod.ts"),
+      edge("src/nn/token_embedding.ts", "src/gpu/mod.ts"),
     ]),
     [
       "src/util/checks.ts imports src/gpu/tensor.ts: util/ may not import gpu/",
@@ -108,8 +128,10 @@ Deno.test("the checks catch what they are for", () => {
       "src/nn/layer.ts imports src/batches/data_loader.ts: nn/ may not import batches/",
       "src/gpu/kernels/compute_kernel.ts imports src/gpu/kernels/embedding/gather.ts: a kernel family is imported only by its own files and above",
       "src/gpu/kernels/softmax/softmax.ts imports shaders/embedding/rows.wgsl: a shader is imported only by its own family's host code",
-      "src/windows/window_dataset.ts imports mod.ts: source files never import an entry point",
+      "src/windows/window_dataset.ts imports mod.ts: only an entry point imports another entry point",
       "src/newfolder/x.ts is in no layer of src/ (add its folder to LAYERS)",
+      "src/gpu/mod.ts imports src/nn/mod.ts: gpu/ may not import nn/",
+      "src/nn/token_embedding.ts imports src/gpu/mod.ts: only an entry point imports another entry point",
     ],
   );
 });

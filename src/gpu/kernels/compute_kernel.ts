@@ -48,6 +48,11 @@ export interface Dispatch {
   uniforms: Uint32Array;
   /** Workgroups along x, y and z. */
   grid: DispatchGrid;
+  /**
+   * Storage bindings of this dispatch alone, added to the run's (e.g. one segment of a table per
+   * dispatch): ranges of GPU buffers only.
+   */
+  storage?: readonly (readonly [number, GPUBufferBinding])[];
 }
 
 /** One run of a program: its storage bindings and one or more dispatches over them. */
@@ -246,7 +251,12 @@ export class ComputeKernel {
         binding: 0,
         resource: { buffer: uniforms, offset: i * stride, size: uniformBlockBytes(dispatch) },
       };
-      return device.createBindGroup({ label: this.label, layout, entries: [uniform, ...storage] });
+      const own = (dispatch.storage ?? []).map(([binding, resource]) => ({ binding, resource }));
+      return device.createBindGroup({
+        label: this.label,
+        layout,
+        entries: [uniform, ...storage, ...own],
+      });
     });
   }
 }

@@ -158,7 +158,7 @@ Deno.test("embedding dispatches cover the grid exactly when split", async (t) =>
   });
   await t.step("gather across rows: rows in runs of 3 workgroups", () => {
     const dispatches = embeddingDispatches(small, program("rows", "gather"), 20, 1);
-    assert.deepEqual(dispatches.map((d) => [d.uniforms[2], d.grid.x]), [[0, 3], [6, 3], [12, 3], [
+    assert.deepEqual(dispatches.map((d) => [d.uniforms[1], d.grid.x]), [[0, 3], [6, 3], [12, 3], [
       18,
       1,
     ]]);

@@ -206,7 +206,9 @@ function segmentBindings(tensor: Tensor, firstBinding: number): [number, GPUBuff
  * `batch` rows, `seq` 1), split into several where a grid would exceed the device's
  * `maxComputeWorkgroupsPerDimension`. Across columns: x covers the chunks, y the positions, z
  * the groups of `rowsPerInvocation` sequences. Across rows: x covers the positions (for gather,
- * the rows), y the groups.
+ * the rows), y the groups. Each dispatch's uniforms are its program's params: the fused
+ * programs' `{ batch, seq, first_t, first_group }`, gather's `{ rows, first_group }` across
+ * columns and `{ rows, first_row }` across rows.
  */
 export function embeddingDispatches(
   gpu: GpuDevice,
@@ -219,10 +221,11 @@ export function embeddingDispatches(
   const dispatches: Dispatch[] = [];
   if (batch === 0 || seq === 0 || program.chunks === 0) return dispatches;
   const groups = Math.ceil(batch / rowsPerInvocation);
-  if (program.layout === "rows" && program.body === "gather") {
+  const gather = program.body === "gather";
+  if (program.layout === "rows" && gather) {
     for (let firstRow = 0; firstRow < batch; firstRow += max * workgroupSize) {
       dispatches.push({
-        uniforms: Uint32Array.of(batch, 1, firstRow, 0),
+        uniforms: Uint32Array.of(batch, firstRow),
         grid: { x: Math.min(max, Math.ceil((batch - firstRow) / workgroupSize)), y: 1 },
       });
     }
@@ -241,7 +244,9 @@ export function embeddingDispatches(
     for (let firstT = 0; firstT < seq; firstT += max) {
       for (let firstGroup = 0; firstGroup < groups; firstGroup += max) {
         dispatches.push({
-          uniforms: Uint32Array.of(batch, seq, firstT, firstGroup),
+          uniforms: gather
+            ? Uint32Array.of(batch, firstGroup)
+            : Uint32Array.of(batch, seq, firstT, firstGroup),
           grid: { x, y: Math.min(max, seq - firstT), z: Math.min(max, groups - firstGroup) },
         });
       }

@@ -7,7 +7,7 @@ import {
   tableBindings,
 } from "./embedding_program.ts";
 import { checkTableTensor, type TableDType } from "../tensor_checks.ts";
-import { checkEmbeddingIds, type EmbeddingIds } from "./embedding_ids.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "../embedding_ids.ts";
 
 /**
  * Token-embedding lookup on the GPU (`nn.Embedding`'s forward): `out[..., :] = table[ids[...], :]`

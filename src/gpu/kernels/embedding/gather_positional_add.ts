@@ -17,7 +17,7 @@ import {
   sameDevice,
   type TableDType,
 } from "../tensor_checks.ts";
-import { checkEmbeddingIds, type EmbeddingIds } from "./embedding_ids.ts";
+import { checkEmbeddingIds, type EmbeddingIds } from "../embedding_ids.ts";
 
 /**
  * The book's input embeddings in one GPU pass (token lookup fused with the positional add):

@@ -1,6 +1,6 @@
-import { InputError } from "../../../util/errors.ts";
-import { describe } from "../../../util/checks.ts";
-import { flattenNested, indexPath, type NestedArray } from "../../../util/nested_array.ts";
+import { InputError } from "../../util/errors.ts";
+import { describe } from "../../util/checks.ts";
+import { flattenNested, indexPath, type NestedArray } from "../../util/nested_array.ts";
 
 /**
  * Token ids on the CPU, as the embedding kernels take them (they are checked against the

@@ -1,0 +1,73 @@
+/**
+ * Model layers on the GPU: token, positional and input embeddings (PyTorch's `nn.Embedding`),
+ * initialised from a seeded PyTorch-compatible generator ({@linkcode TorchGenerator}), from
+ * given values, or from a safetensors file such as GPT-2's.
+ *
+ * @example The book's `torch.manual_seed(123); nn.Embedding(6, 3)`
+ * ```ts
+ * import { TokenEmbedding } from "./mod.ts";
+ * import { GpuDevice } from "../gpu/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const gpu = await GpuDevice.shared();
+ * using embedding = await TokenEmbedding.create(gpu, 6, 3, { seed: 123 });
+ * assert.match(await embedding.weight.format(), /^tensor\(\[\[ 0\.3374, -0\.1778, -0\.1690\],/);
+ * ```
+ *
+ * @module
+ */
+export { InputError } from "../util/errors.ts";
+export { TorchGenerator } from "../util/torch_rng.ts";
+// what the layers take and give: the whole GPU layer (device, tensors, ids, kernels) and the
+// safetensors files tables are loaded from
+export * from "../gpu/mod.ts";
+export type {
+  RowChunkOptions,
+  SafetensorsFile,
+  SafetensorsTensorInfo,
+  TensorReadFormat,
+  TensorReadOptions,
+  TensorReadResults,
+  TensorRowChunk,
+} from "../formats/safetensors_reader.ts";
+export type { SafetensorsDtype } from "../formats/safetensors_format.ts";
+export type { EmbeddingInit } from "./embedding_init.ts";
+export type { SafetensorsSource } from "./safetensors_tables.ts";
+export {
+  TokenEmbedding,
+  type TokenEmbeddingFileOptions,
+  type TokenEmbeddingOptions,
+} from "./token_embedding.ts";
+export {
+  PositionalEmbedding,
+  type PositionalEmbeddingFileOptions,
+} from "./positional_embedding.ts";
+export {
+  InputEmbedding,
+  type InputEmbeddingFileOptions,
+  type InputEmbeddingOptions,
+} from "./input_embedding.ts";
+// the Korean note's bigram model (semiGPT): the model, its training loop, evaluation, sampling
+export type { Batch } from "../batches/batch.ts";
+export {
+  BIGRAM_TENSOR_NAME,
+  BigramLanguageModel,
+  type BigramLanguageModelOptions,
+  type BigramSaveOptions,
+  readBigramFile,
+  type SavedBigram,
+} from "./bigram_language_model.ts";
+export {
+  ADAMW_DEFAULTS,
+  type AdamWSettings,
+  type BatchSource,
+  estimateLoss,
+  type Evaluation,
+  generateTokens,
+  type SplitLosses,
+  type Splits,
+  type TrainableBigram,
+  trainBigram,
+  type TrainLoopOptions,
+  type TrainLoopResult,
+} from "./bigram_training.ts";
