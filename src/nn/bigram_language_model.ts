@@ -453,6 +453,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     this.#sampleRow?.probs.dispose();
   }
 
+  /** Frees the GPU memory (what `using` calls). */
   [Symbol.dispose](): void {
     this.dispose();
   }
