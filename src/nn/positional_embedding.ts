@@ -1,13 +1,13 @@
-import { InputError } from "../util/errors.ts";
 import { checkInteger, checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import { positionalAdd } from "../gpu/kernels/embedding/positional_add.ts";
-import { Tensor } from "../gpu/tensor.ts";
-import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import type { EmbeddingInit } from "./embedding_init.ts";
+import { checkPositionTableSize, createTable, EmbeddingTable } from "./embedding_table.ts";
 import {
-  chunkRows,
   findTable,
+  planPositionTable,
   type SafetensorsSource,
   streamTable,
   withSafetensors,
@@ -42,17 +42,13 @@ export interface PositionalEmbeddingFileOptions {
  * assert.deepEqual(await sum.toArray(), [[[0.5, 0.5], [1.5, 1.5]]]);
  * ```
  */
-export class PositionalEmbedding {
+export class PositionalEmbedding extends EmbeddingTable<"f32"> {
   /** The number of positions: sequences may be at most this long. */
   readonly contextLength: number;
-  /** The embedding dimension (columns). */
-  readonly dim: number;
-  /** The `[contextLength, dim]` table. */
-  readonly weight: Tensor<"f32">;
 
   private constructor(weight: Tensor<"f32">) {
-    this.weight = weight;
-    [this.contextLength, this.dim] = weight.shape;
+    super(weight);
+    this.contextLength = weight.shape[0];
   }
 
   /**
@@ -71,12 +67,9 @@ export class PositionalEmbedding {
   ): Promise<PositionalEmbedding> {
     checkGpuDevice("gpu", gpu);
     checkPositionTableSize(gpu, contextLength, dim);
-    const values = initialWeight("contextLength", contextLength, dim, init);
-    const weight = await Tensor.from(gpu, values, {
-      shape: [contextLength, dim],
-      label: "positional embedding weight",
-    });
-    return new PositionalEmbedding(weight);
+    const label = "positional embedding weight";
+    const spec = { rowsParameter: "contextLength", dtype: "f32" as const, label };
+    return new PositionalEmbedding(await createTable(gpu, contextLength, dim, init, spec));
   }
 
   /**
@@ -121,18 +114,10 @@ export class PositionalEmbedding {
     checkOptions(options, "{ tensor?, rowsPerChunk? }");
     return await withSafetensors(source, async (file) => {
       const table = findTable(file, "position", options.tensor, "tensor");
-      const [contextLength, dim] = table.shape;
-      checkPositionTableSize(gpu, contextLength, dim);
-      const rowsPerChunk = chunkRows(table, "f32", options.rowsPerChunk);
-      const weight = await streamTable(
-        gpu,
-        file,
-        table,
-        "f32",
-        "positional embedding weight",
-        rowsPerChunk,
+      const plan = planPositionTable(gpu, table, options.rowsPerChunk);
+      return new PositionalEmbedding(
+        await streamTable(gpu, file, plan, "positional embedding weight"),
       );
-      return new PositionalEmbedding(weight);
     });
   }
 
@@ -156,33 +141,5 @@ export class PositionalEmbedding {
    */
   addTo(x: Tensor<"f32">): Promise<Tensor<"f32">> {
     return positionalAdd(x, this.weight);
-  }
-
-  /** Frees the table. */
-  dispose(): void {
-    this.weight.dispose();
-  }
-
-  /** Frees the table at the end of a `using` block. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/**
- * Throws unless a `[contextLength, dim]` f32 position table fits one storage binding (the
- * kernels bind it whole); CPU work, before anything is made.
- */
-export function checkPositionTableSize(gpu: GpuDevice, contextLength: number, dim: number): void {
-  checkInteger("contextLength", contextLength, 1);
-  checkInteger("dim", dim, 1);
-  const bytes = contextLength * dim * 4;
-  const max = gpu.limits.maxStorageBufferBindingSize;
-  if (bytes > max) {
-    throw new InputError(
-      "contextLength",
-      `makes the position table [${contextLength}, ${dim}] of f32 ${bytes} bytes, more than one ` +
-        `storage binding holds (maxStorageBufferBindingSize ${max})`,
-    );
   }
 }

@@ -1,17 +1,15 @@
-import { InputError } from "../util/errors.ts";
-import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
-import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
-import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import type { EmbeddingInit } from "./embedding_init.ts";
+import { checkTokenTable, createTable, EmbeddingTable } from "./embedding_table.ts";
 import {
-  checkTokenTableSize,
-  checkVocabulary,
-  chunkRows,
   findTable,
+  planTokenTable,
   type SafetensorsSource,
   streamTable,
   withSafetensors,
@@ -46,8 +44,6 @@ export interface TokenEmbeddingFileOptions<D extends TableDType = TableDType>
    */
   rowsPerChunk?: number;
 }
-
-const TABLE_DTYPES: readonly TableDType[] = ["f32", "f16"];
 
 /**
  * A token embedding, as `torch.nn.Embedding(vocabSize, dim)`: a `[vocabSize, dim]` weight table
@@ -85,17 +81,13 @@ const TABLE_DTYPES: readonly TableDType[] = ["f32", "f16"];
  * assert.deepEqual([...await rows.read()], [0.33740234375, -0.177734375, -0.1689453125]);
  * ```
  */
-export class TokenEmbedding<D extends TableDType = "f32"> {
+export class TokenEmbedding<D extends TableDType = "f32"> extends EmbeddingTable<D> {
   /** The number of rows: ids must be in `[0, vocabSize)`. */
   readonly vocabSize: number;
-  /** The embedding dimension (columns). */
-  readonly dim: number;
-  /** The `[vocabSize, dim]` table (`f32`, or `f16` when created so). */
-  readonly weight: Tensor<D>;
 
   private constructor(weight: Tensor<D>) {
-    this.weight = weight;
-    [this.vocabSize, this.dim] = weight.shape;
+    super(weight);
+    this.vocabSize = weight.shape[0];
   }
 
   /**
@@ -117,26 +109,10 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
   ): Promise<TokenEmbedding<D>> {
     checkGpuDevice("gpu", gpu);
     const dtype = (options.dtype ?? "f32") as D;
-    checkTableOptions(vocabSize, dim, dtype);
-    planTensorStorage(
-      gpu,
-      [vocabSize, dim],
-      dtype,
-      options,
-      "dim",
-      `the token table [${vocabSize}, ${dim}] of ${dtype}`,
-    );
-    const values = initialWeight("vocabSize", vocabSize, dim, init);
-    const tensorOptions = {
-      shape: [vocabSize, dim],
-      label: "token embedding weight",
-      maxBindingBytes: options.maxBindingBytes,
-      maxBufferBytes: options.maxBufferBytes,
-    };
-    const weight = dtype === "f16"
-      ? await Tensor.from(gpu, values, { ...tensorOptions, dtype: "f16" })
-      : await Tensor.from(gpu, values, tensorOptions);
-    return new TokenEmbedding(weight as Tensor<D>);
+    checkTokenTable(gpu, vocabSize, dim, dtype, options);
+    const label = "token embedding weight";
+    const spec = { rowsParameter: "vocabSize", dtype, label, storage: options };
+    return new TokenEmbedding(await createTable(gpu, vocabSize, dim, init, spec));
   }
 
   /**
@@ -198,25 +174,8 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
     );
     return await withSafetensors(source, async (file) => {
       const table = findTable(file, "token", options.tensor, "tensor");
-      checkVocabulary(file, table, options.vocabSize);
-      const dtype = (options.dtype ?? "f32") as D;
-      checkTableOptions(table.shape[0], table.shape[1], dtype);
-      const rowsPerChunk = chunkRows(table, dtype, options.rowsPerChunk);
-      const storage = {
-        maxBindingBytes: options.maxBindingBytes,
-        maxBufferBytes: options.maxBufferBytes,
-      };
-      checkTokenTableSize(gpu, file, table, dtype, storage);
-      const weight = await streamTable(
-        gpu,
-        file,
-        table,
-        dtype,
-        "token embedding weight",
-        rowsPerChunk,
-        storage,
-      );
-      return new TokenEmbedding(weight);
+      const plan = planTokenTable(gpu, file, table, options);
+      return new TokenEmbedding(await streamTable(gpu, file, plan, "token embedding weight"));
     });
   }
 
@@ -229,24 +188,5 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
    */
   forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
     return gather(ids, this.weight);
-  }
-
-  /** Frees the table. */
-  dispose(): void {
-    this.weight.dispose();
-  }
-
-  /** Frees the table at the end of a `using` block. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/** Checks a token table's sizes and element type (CPU work, before anything is made). */
-export function checkTableOptions(vocabSize: unknown, dim: unknown, dtype: unknown): void {
-  checkInteger("vocabSize", vocabSize, 1);
-  checkInteger("dim", dim, 1);
-  if (!TABLE_DTYPES.includes(dtype as TableDType)) {
-    throw new InputError("dtype", `must be "f32" or "f16", got ${describe(dtype)}`);
   }
 }
