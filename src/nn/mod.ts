@@ -31,7 +31,8 @@ export type {
   TensorRowChunk,
 } from "../formats/safetensors_reader.ts";
 export type { SafetensorsDtype } from "../formats/safetensors_format.ts";
-// what forward() takes besides ids: a data loader's batch, which carries its shape
+// what the layers' and the model's forward() take besides ids: a data loader's batch, which
+// carries its shape
 export type { Batch } from "../batches/batch.ts";
 export type { EmbeddingInit } from "./embedding_init.ts";
 export { EmbeddingTable } from "./embedding_table.ts";
@@ -51,7 +52,6 @@ export {
   type InputEmbeddingOptions,
 } from "./input_embedding.ts";
 // the Korean note's bigram model (semiGPT): the model, its training loop, evaluation, sampling
-export type { Batch } from "../batches/batch.ts";
 export {
   BIGRAM_TENSOR_NAME,
   BigramLanguageModel,
