@@ -9,6 +9,10 @@ import { withTempDir } from "../helpers/temp_dir.ts";
 const TEXT = "The dog sat on the mat. The cat sat on the dog. A bird sang on the mat.\n";
 const IDS = [464, 3290, 3332, 319, 262, 2603, 13, 383, 3797, 3332, 319, 262, 3290, 13, 317];
 
+/** A few steps of the note's training, on the small text. */
+const TRAIN = ["--steps", "3", "--eval-interval", "3", "--eval-iters", "1", "--batch-size", "4"]
+  .concat(["--block-size", "4", "--generate", "5"]);
+
 /** Each task that reads FILE, its arguments around FILE, and a check of what it printed. */
 const TASKS: { task: string; args: (file: string) => string[]; check: (out: string) => void }[] = [
   {
@@ -25,6 +29,11 @@ const TASKS: { task: string; args: (file: string) => string[]; check: (out: stri
     task: "embed",
     args: (file) => [file, "--batch-size", "2", "--max-length", "4", "--dim", "8", "--json"],
     check: (out) => assert.deepEqual(JSON.parse(out).first_batch.inputs.flat(), IDS.slice(0, 8)),
+  },
+  {
+    task: "train",
+    args: (file) => [file, ...TRAIN, "--json"],
+    check: (out) => assert.deepEqual(Object.values(JSON.parse(out)).slice(0, 3), [19, 72, 64]),
   },
   {
     task: "prepare",
@@ -50,6 +59,29 @@ Deno.test("a file anywhere: deno task --config PROJECT/deno.json TASK FILE from 
       }));
   }
 });
+
+Deno.test("a table anywhere: train --save, then generate --weights, from its folder", () =>
+  withTempDir(async (folder) => {
+    await Deno.writeTextFile(`${folder}/mine.txt`, TEXT);
+    const saved = await runTaskIn(folder, "train", [
+      "mine.txt",
+      ...TRAIN,
+      "--save",
+      "mine.safetensors",
+    ]);
+    assert.equal(saved.stderr, "");
+    assert.equal(saved.code, 0);
+    const { code, stdout, stderr } = await runTaskIn(folder, "generate", [
+      "--weights",
+      "mine.safetensors",
+      "--tokens",
+      "7",
+      "--json",
+    ]);
+    assert.equal(stderr, "");
+    assert.equal(code, 0);
+    assert.equal(JSON.parse(stdout).generated_ids.length, 8, "the context and 7 sampled");
+  }));
 
 Deno.test("a file anywhere: on standard input with -", async (t) => {
   for (const { task, args, check } of TASKS) {
