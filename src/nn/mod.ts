@@ -47,3 +47,7 @@ export {
   type InputEmbeddingFileOptions,
   type InputEmbeddingOptions,
 } from "./input_embedding.ts";
+// training: parameters and their gradients, the AdamW optimizer, the fixed sinusoidal encoding
+export { Parameter } from "./parameter.ts";
+export { AdamW, type AdamWOptions } from "./adamw.ts";
+export { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";

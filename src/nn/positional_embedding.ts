@@ -3,8 +3,11 @@ import { checkInteger, checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import { positionalAdd } from "../gpu/kernels/embedding/positional_add.ts";
+import { positionalBackward } from "../gpu/kernels/embedding_backward/positional_backward.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import { Parameter } from "./parameter.ts";
+import { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
 import {
   chunkRows,
   findTable,
@@ -49,10 +52,107 @@ export class PositionalEmbedding {
   readonly dim: number;
   /** The `[contextLength, dim]` table. */
   readonly weight: Tensor<"f32">;
+  /**
+   * Whether the table is learned (`true`: a parameter with a gradient) or fixed (`false`: the
+   * sinusoidal encoding of {@linkcode PositionalEmbedding.sinusoidal}).
+   */
+  readonly trainable: boolean;
+  #parameter: Parameter | undefined;
 
-  private constructor(weight: Tensor<"f32">) {
+  private constructor(weight: Tensor<"f32">, trainable = true) {
     this.weight = weight;
+    this.trainable = trainable;
     [this.contextLength, this.dim] = weight.shape;
+  }
+
+  /**
+   * The original Transformer's fixed positional encoding instead of a learned table:
+   * `sin(pos / 10000^(2i / dim))` in even columns, `cos` in odd ones (see
+   * {@linkcode sinusoidalPositionalEncoding}). It has no parameters: `parameters()` is empty,
+   * `backward` does nothing, and an optimizer never changes it.
+   *
+   * @example In place of the book's learned table
+   * ```ts
+   * import { GpuDevice, InputEmbedding, PositionalEmbedding, TokenEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * const token = await TokenEmbedding.create(gpu, 10, 4, { seed: 123 });
+   * const position = await PositionalEmbedding.sinusoidal(gpu, 8, 4);
+   * using embedding = new InputEmbedding(token, position);
+   * assert.equal(position.trainable, false);
+   * assert.equal(embedding.parameters().length, 1); // the token table only
+   * using first = await position.forward(2);
+   * assert.deepEqual((await first.toArray() as number[][])[0], [0, 1, 0, 1]);
+   * ```
+   *
+   * @param gpu The device to hold the table.
+   * @param contextLength The number of positions, an integer >= 1.
+   * @param dim The embedding dimension, an integer >= 1.
+   * @returns The fixed embedding; dispose it when done.
+   */
+  static async sinusoidal(
+    gpu: GpuDevice,
+    contextLength: number,
+    dim: number,
+  ): Promise<PositionalEmbedding> {
+    checkGpuDevice("gpu", gpu);
+    checkPositionTableSize(gpu, contextLength, dim);
+    const weight = await Tensor.from(gpu, sinusoidalPositionalEncoding(contextLength, dim), {
+      shape: [contextLength, dim],
+      label: "sinusoidal positional encoding",
+    });
+    return new PositionalEmbedding(weight, false);
+  }
+
+  /**
+   * The table as a trainable {@linkcode Parameter}, for an optimizer: `[weight]`, or `[]` for
+   * the fixed sinusoidal encoding.
+   *
+   * @returns The parameters.
+   */
+  parameters(): Parameter[] {
+    if (!this.trainable) return [];
+    return [this.#parameter ??= new Parameter("position.weight", this.weight)];
+  }
+
+  /**
+   * The table's accumulated gradient `[contextLength, dim]`: `undefined` before the first
+   * {@linkcode PositionalEmbedding.backward} (and always for the fixed encoding).
+   */
+  get grad(): Tensor<"f32"> | undefined {
+    return this.#parameter?.grad;
+  }
+
+  /**
+   * Adds the table's gradient for a gradient of `x + positions` (see
+   * {@linkcode PositionalEmbedding.addTo}) to {@linkcode PositionalEmbedding.grad}: row `t`
+   * gets the sum over the batch of `gradOutput[..., t, :]`, added in a fixed order. Rows past
+   * the sequence length get nothing. Does nothing for the fixed sinusoidal encoding.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, PositionalEmbedding, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using positions = await PositionalEmbedding.create(gpu, 3, 2, { seed: 1 });
+   * using gradOutput = await Tensor.from(gpu, [[[1, 2], [3, 4]], [[10, 20], [30, 40]]]);
+   * await positions.backward(gradOutput);
+   * assert.deepEqual(await positions.grad!.toArray(), [[11, 22], [33, 44], [0, 0]]);
+   * ```
+   *
+   * @param gradOutput The gradient of the sum, `f32 [..., seq, dim]` with `seq <= contextLength`.
+   */
+  async backward(gradOutput: Tensor<"f32">): Promise<void> {
+    const [parameter] = this.parameters();
+    if (parameter === undefined) return;
+    await positionalBackward(gradOutput, await parameter.gradTensor());
+  }
+
+  /** Sets the table's gradient to zero (as PyTorch 1.13's `zero_grad()`). */
+  async zeroGrad(): Promise<void> {
+    await this.#parameter?.zeroGrad();
   }
 
   /**
@@ -158,8 +258,9 @@ export class PositionalEmbedding {
     return positionalAdd(x, this.weight);
   }
 
-  /** Frees the table. */
+  /** Frees the table and its gradient. */
   dispose(): void {
+    this.#parameter?.dispose();
     this.weight.dispose();
   }
 

@@ -3,10 +3,12 @@ import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
+import { embeddingBackward } from "../gpu/kernels/embedding_backward/embedding_backward.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import { Parameter } from "./parameter.ts";
 import {
   checkTokenTableSize,
   checkVocabulary,
@@ -92,10 +94,72 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
   readonly dim: number;
   /** The `[vocabSize, dim]` table (`f32`, or `f16` when created so). */
   readonly weight: Tensor<D>;
+  #parameter: Parameter | undefined;
 
   private constructor(weight: Tensor<D>) {
     this.weight = weight;
     [this.vocabSize, this.dim] = weight.shape;
+  }
+
+  /**
+   * The table as a trainable {@linkcode Parameter} (`weight` and its gradient), for an optimizer
+   * such as {@linkcode AdamW}: `nn.Embedding.parameters()`. Only an `f32` table trains.
+   *
+   * @returns `[weight]`.
+   */
+  parameters(): Parameter[] {
+    return [this.#weightParameter()];
+  }
+
+  /**
+   * The table's accumulated gradient `[vocabSize, dim]` (PyTorch's `weight.grad`): `undefined`
+   * before the first {@linkcode TokenEmbedding.backward}.
+   */
+  get grad(): Tensor<"f32"> | undefined {
+    return this.#parameter?.grad;
+  }
+
+  /**
+   * Adds the gradient of the table for a gradient of {@linkcode TokenEmbedding.forward}'s output
+   * to {@linkcode TokenEmbedding.grad} (made on first use, zeros): each row of `gradOutput` goes
+   * to the row of its id, so a token that occurs k times gets k contributions, and rows no id
+   * touches get nothing (a dense gradient, as `nn.Embedding`'s default). Gradients accumulate
+   * over calls, as PyTorch's do, until {@linkcode TokenEmbedding.zeroGrad}. Deterministic: no
+   * atomics, the rows of one id added in ascending order (see {@linkcode embeddingBackward}).
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, Tensor, TokenEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await TokenEmbedding.create(gpu, 3, 2, { seed: 1 });
+   * using gradOutput = await Tensor.from(gpu, [[1, 2], [10, 20], [100, 200]]);
+   * await embedding.backward([2, 0, 2], gradOutput); // the ids of the forward pass
+   * assert.deepEqual(await embedding.grad!.toArray(), [[10, 20], [0, 0], [101, 202]]);
+   * ```
+   *
+   * @param ids The ids given to `forward`, in `[0, vocabSize)`.
+   * @param gradOutput The gradient of `forward(ids)`, `f32 [...ids.shape, dim]`.
+   */
+  async backward(ids: EmbeddingIds, gradOutput: Tensor<"f32">): Promise<void> {
+    const parameter = this.#weightParameter();
+    await embeddingBackward(gradOutput, ids, await parameter.gradTensor());
+  }
+
+  /** Sets the table's gradient to zero (as PyTorch 1.13's `zero_grad()`). */
+  async zeroGrad(): Promise<void> {
+    await this.#parameter?.zeroGrad();
+  }
+
+  #weightParameter(): Parameter {
+    if (this.weight.dtype !== "f32") {
+      throw new InputError(
+        "dtype",
+        `is ${this.weight.dtype}: only an f32 token table trains (create it with dtype "f32")`,
+      );
+    }
+    return this.#parameter ??= new Parameter("token.weight", this.weight as Tensor<"f32">);
   }
 
   /**
@@ -231,8 +295,9 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
     return gather(ids, this.weight);
   }
 
-  /** Frees the table. */
+  /** Frees the table and its gradient. */
   dispose(): void {
+    this.#parameter?.dispose();
     this.weight.dispose();
   }
 
