@@ -24,6 +24,7 @@
 export { InputError } from "../util/errors.ts";
 export type { TokenArray } from "../tokenize/token_ids.ts";
 export type { Tokenizer } from "../tokenize/tokenizer.ts";
+export { TorchGenerator } from "../util/torch_rng.ts";
 export type { ShardInfo, ShardSplit, ShardVersion } from "../formats/shard_format.ts";
 // windows: token ids → sliding-window datasets
 export { SlidingWindows, type WindowDatasetOptions } from "../windows/sliding_windows.ts";

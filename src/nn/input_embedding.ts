@@ -7,23 +7,19 @@ import {
   gatherPositionalAddCall,
 } from "../gpu/kernels/embedding/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
-import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
+import { Tensor } from "../gpu/tensor.ts";
 import { TokenStream } from "../gpu/token_stream.ts";
 import type { Parameter } from "./parameter.ts";
-import { checkPositionTableSize, PositionalEmbedding } from "./positional_embedding.ts";
-import {
-  checkTableOptions,
-  TokenEmbedding,
-  type TokenEmbeddingOptions,
-} from "./token_embedding.ts";
+import { PositionalEmbedding } from "./positional_embedding.ts";
+import { TokenEmbedding, type TokenEmbeddingOptions } from "./token_embedding.ts";
+import { checkPositionTableSize, checkTokenTable } from "./embedding_table.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import {
   checkSameDim,
-  checkTokenTableSize,
-  checkVocabulary,
-  chunkRows,
   findTable,
+  planPositionTable,
+  planTokenTable,
   type SafetensorsSource,
   withSafetensors,
 } from "./safetensors_tables.ts";
@@ -128,18 +124,9 @@ export class InputEmbedding<D extends TableDType = "f32"> {
     checkGpuDevice("gpu", gpu);
     checkOptions(options, "{ vocabSize, contextLength, dim, seed, dtype? }");
     const { vocabSize, contextLength, dim, seed } = options;
-    const dtype = options.dtype ?? "f32";
-    checkTableOptions(vocabSize, dim, dtype);
+    checkTokenTable(gpu, vocabSize, dim, options.dtype ?? "f32", options);
     checkInteger("contextLength", contextLength, 1);
     const generator = new TorchGenerator(seed);
-    planTensorStorage(
-      gpu,
-      [vocabSize, dim],
-      dtype,
-      options,
-      "dim",
-      `the token table [${vocabSize}, ${dim}] of ${dtype}`,
-    );
     checkPositionTableSize(gpu, contextLength, dim);
     const token = await TokenEmbedding.create<D>(gpu, vocabSize, dim, { generator }, options);
     try {
@@ -219,27 +206,17 @@ export class InputEmbedding<D extends TableDType = "f32"> {
       const token = findTable(file, "token", options.tokenTensor, "tokenTensor");
       const position = findTable(file, "position", options.positionTensor, "positionTensor");
       checkSameDim(file, token, position);
-      checkVocabulary(file, token, options.vocabSize);
-      const dtype = (options.dtype ?? "f32") as D;
-      checkTableOptions(token.shape[0], token.shape[1], dtype);
-      chunkRows(token, dtype, options.rowsPerChunk); // checked here, before any GPU work
-      const storage = {
-        maxBindingBytes: options.maxBindingBytes,
-        maxBufferBytes: options.maxBufferBytes,
-      };
-      checkTokenTableSize(gpu, file, token, dtype, storage);
-      checkPositionTableSize(gpu, position.shape[0], position.shape[1]);
-      const rowsPerChunk = options.rowsPerChunk;
+      // both tables checked before any GPU work
+      planTokenTable(gpu, file, token, options);
+      planPositionTable(gpu, position, options.rowsPerChunk);
       const tokenLayer = await TokenEmbedding.fromSafetensors<D>(gpu, file, {
+        ...options,
         tensor: token.name,
-        dtype,
-        rowsPerChunk,
-        ...storage,
       });
       try {
         const positionLayer = await PositionalEmbedding.fromSafetensors(gpu, file, {
           tensor: position.name,
-          rowsPerChunk,
+          rowsPerChunk: options.rowsPerChunk,
         });
         return new InputEmbedding<D>(tokenLayer, positionLayer);
       } catch (error) {

@@ -32,6 +32,7 @@ export type {
 } from "../formats/safetensors_reader.ts";
 export type { SafetensorsDtype } from "../formats/safetensors_format.ts";
 export type { EmbeddingInit } from "./embedding_init.ts";
+export { EmbeddingTable } from "./embedding_table.ts";
 export type { SafetensorsSource } from "./safetensors_tables.ts";
 export {
   TokenEmbedding,

@@ -1,16 +1,15 @@
-import { InputError } from "../util/errors.ts";
 import { checkInteger, checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import { positionalAdd } from "../gpu/kernels/embedding/positional_add.ts";
 import { positionalBackward } from "../gpu/kernels/embedding_backward/positional_backward.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
-import { Parameter } from "./parameter.ts";
+import type { EmbeddingInit } from "./embedding_init.ts";
+import { checkPositionTableSize, createTable, EmbeddingTable } from "./embedding_table.ts";
 import { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
 import {
-  chunkRows,
   findTable,
+  planPositionTable,
   type SafetensorsSource,
   streamTable,
   withSafetensors,
@@ -45,24 +44,13 @@ export interface PositionalEmbeddingFileOptions {
  * assert.deepEqual(await sum.toArray(), [[[0.5, 0.5], [1.5, 1.5]]]);
  * ```
  */
-export class PositionalEmbedding {
+export class PositionalEmbedding extends EmbeddingTable<"f32"> {
   /** The number of positions: sequences may be at most this long. */
   readonly contextLength: number;
-  /** The embedding dimension (columns). */
-  readonly dim: number;
-  /** The `[contextLength, dim]` table. */
-  readonly weight: Tensor<"f32">;
-  /**
-   * Whether the table is learned (`true`: a parameter with a gradient) or fixed (`false`: the
-   * sinusoidal encoding of {@linkcode PositionalEmbedding.sinusoidal}).
-   */
-  readonly trainable: boolean;
-  #parameter: Parameter | undefined;
 
   private constructor(weight: Tensor<"f32">, trainable = true) {
-    this.weight = weight;
-    this.trainable = trainable;
-    [this.contextLength, this.dim] = weight.shape;
+    super(weight, "position.weight", trainable);
+    this.contextLength = weight.shape[0];
   }
 
   /**
@@ -106,56 +94,6 @@ export class PositionalEmbedding {
   }
 
   /**
-   * The table as a trainable {@linkcode Parameter}, for an optimizer: `[weight]`, or `[]` for
-   * the fixed sinusoidal encoding.
-   *
-   * @returns The parameters.
-   */
-  parameters(): Parameter[] {
-    if (!this.trainable) return [];
-    return [this.#parameter ??= new Parameter("position.weight", this.weight)];
-  }
-
-  /**
-   * The table's accumulated gradient `[contextLength, dim]`: `undefined` before the first
-   * {@linkcode PositionalEmbedding.backward} (and always for the fixed encoding).
-   */
-  get grad(): Tensor<"f32"> | undefined {
-    return this.#parameter?.grad;
-  }
-
-  /**
-   * Adds the table's gradient for a gradient of `x + positions` (see
-   * {@linkcode PositionalEmbedding.addTo}) to {@linkcode PositionalEmbedding.grad}: row `t`
-   * gets the sum over the batch of `gradOutput[..., t, :]`, added in a fixed order. Rows past
-   * the sequence length get nothing. Does nothing for the fixed sinusoidal encoding.
-   *
-   * @example
-   * ```ts
-   * import { GpuDevice, PositionalEmbedding, Tensor } from "../../mod.ts";
-   * import assert from "node:assert/strict";
-   *
-   * const gpu = await GpuDevice.shared();
-   * using positions = await PositionalEmbedding.create(gpu, 3, 2, { seed: 1 });
-   * using gradOutput = await Tensor.from(gpu, [[[1, 2], [3, 4]], [[10, 20], [30, 40]]]);
-   * await positions.backward(gradOutput);
-   * assert.deepEqual(await positions.grad!.toArray(), [[11, 22], [33, 44], [0, 0]]);
-   * ```
-   *
-   * @param gradOutput The gradient of the sum, `f32 [..., seq, dim]` with `seq <= contextLength`.
-   */
-  async backward(gradOutput: Tensor<"f32">): Promise<void> {
-    const [parameter] = this.parameters();
-    if (parameter === undefined) return;
-    await positionalBackward(gradOutput, await parameter.gradTensor());
-  }
-
-  /** Sets the table's gradient to zero (as PyTorch 1.13's `zero_grad()`). */
-  async zeroGrad(): Promise<void> {
-    await this.#parameter?.zeroGrad();
-  }
-
-  /**
    * Creates the table on `gpu`, its weights from a seed, a generator's stream or given values.
    *
    * @param gpu The device to hold the table.
@@ -171,12 +109,9 @@ export class PositionalEmbedding {
   ): Promise<PositionalEmbedding> {
     checkGpuDevice("gpu", gpu);
     checkPositionTableSize(gpu, contextLength, dim);
-    const values = initialWeight("contextLength", contextLength, dim, init);
-    const weight = await Tensor.from(gpu, values, {
-      shape: [contextLength, dim],
-      label: "positional embedding weight",
-    });
-    return new PositionalEmbedding(weight);
+    const label = "positional embedding weight";
+    const spec = { rowsParameter: "contextLength", dtype: "f32" as const, label };
+    return new PositionalEmbedding(await createTable(gpu, contextLength, dim, init, spec));
   }
 
   /**
@@ -221,18 +156,10 @@ export class PositionalEmbedding {
     checkOptions(options, "{ tensor?, rowsPerChunk? }");
     return await withSafetensors(source, async (file) => {
       const table = findTable(file, "position", options.tensor, "tensor");
-      const [contextLength, dim] = table.shape;
-      checkPositionTableSize(gpu, contextLength, dim);
-      const rowsPerChunk = chunkRows(table, "f32", options.rowsPerChunk);
-      const weight = await streamTable(
-        gpu,
-        file,
-        table,
-        "f32",
-        "positional embedding weight",
-        rowsPerChunk,
+      const plan = planPositionTable(gpu, table, options.rowsPerChunk);
+      return new PositionalEmbedding(
+        await streamTable(gpu, file, plan, "positional embedding weight"),
       );
-      return new PositionalEmbedding(weight);
     });
   }
 
@@ -258,32 +185,29 @@ export class PositionalEmbedding {
     return positionalAdd(x, this.weight);
   }
 
-  /** Frees the table and its gradient. */
-  dispose(): void {
-    this.#parameter?.dispose();
-    this.weight.dispose();
-  }
-
-  /** Frees the table at the end of a `using` block. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/**
- * Throws unless a `[contextLength, dim]` f32 position table fits one storage binding (the
- * kernels bind it whole); CPU work, before anything is made.
- */
-export function checkPositionTableSize(gpu: GpuDevice, contextLength: number, dim: number): void {
-  checkInteger("contextLength", contextLength, 1);
-  checkInteger("dim", dim, 1);
-  const bytes = contextLength * dim * 4;
-  const max = gpu.limits.maxStorageBufferBindingSize;
-  if (bytes > max) {
-    throw new InputError(
-      "contextLength",
-      `makes the position table [${contextLength}, ${dim}] of f32 ${bytes} bytes, more than one ` +
-        `storage binding holds (maxStorageBufferBindingSize ${max})`,
-    );
+  /**
+   * Adds the table's gradient for a gradient of `x + positions` (see
+   * {@linkcode PositionalEmbedding.addTo}) to {@linkcode PositionalEmbedding.grad}: row `t`
+   * gets the sum over the batch of `gradOutput[..., t, :]`, added in a fixed order. Rows past
+   * the sequence length get nothing. Does nothing for the fixed sinusoidal encoding.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, PositionalEmbedding, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using positions = await PositionalEmbedding.create(gpu, 3, 2, { seed: 1 });
+   * using gradOutput = await Tensor.from(gpu, [[[1, 2], [3, 4]], [[10, 20], [30, 40]]]);
+   * await positions.backward(gradOutput);
+   * assert.deepEqual(await positions.grad!.toArray(), [[11, 22], [33, 44], [0, 0]]);
+   * ```
+   *
+   * @param gradOutput The gradient of the sum, `f32 [..., seq, dim]` with `seq <= contextLength`.
+   */
+  async backward(gradOutput: Tensor<"f32">): Promise<void> {
+    const parameter = this.parameter();
+    if (parameter === undefined) return;
+    await positionalBackward(gradOutput, await parameter.gradTensor());
   }
 }
