@@ -64,6 +64,9 @@ export class AdamW implements Disposable {
   readonly #state = new Map<Parameter, State>();
 
   /**
+   * An optimizer over `parameters`; the options are checked here, the moments made at the first
+   * step.
+   *
    * @param parameters The tensors to train, e.g. a layer's `parameters()`.
    * @param options Learning rate, betas, eps and weight decay (PyTorch's defaults).
    */

@@ -32,6 +32,8 @@ export class Parameter implements Disposable {
   #grad: Tensor<"f32"> | undefined;
 
   /**
+   * Wraps `value` as a parameter, without a gradient yet.
+   *
    * @param name A name for messages.
    * @param value The `f32` tensor to train (not copied; it stays its owner's).
    */
