@@ -52,3 +52,27 @@ export {
 export { Parameter } from "./parameter.ts";
 export { AdamW, type AdamWOptions } from "./adamw.ts";
 export { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
+// the Korean note's bigram model (semiGPT): the model, its training loop, evaluation, sampling
+export type { Batch } from "../batches/batch.ts";
+export {
+  BIGRAM_TENSOR_NAME,
+  BigramLanguageModel,
+  type BigramLanguageModelOptions,
+  type BigramSaveOptions,
+  readBigramFile,
+  type SavedBigram,
+} from "./bigram_language_model.ts";
+export {
+  ADAMW_DEFAULTS,
+  type AdamWSettings,
+  type BatchSource,
+  estimateLoss,
+  type Evaluation,
+  generateTokens,
+  type SplitLosses,
+  type Splits,
+  type TrainableBigram,
+  trainBigram,
+  type TrainLoopOptions,
+  type TrainLoopResult,
+} from "./bigram_training.ts";
