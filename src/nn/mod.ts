@@ -51,6 +51,10 @@ export {
   type InputEmbeddingFileOptions,
   type InputEmbeddingOptions,
 } from "./input_embedding.ts";
+// training: parameters and their gradients, the AdamW optimizer, the fixed sinusoidal encoding
+export { Parameter } from "./parameter.ts";
+export { AdamW, type AdamWOptions } from "./adamw.ts";
+export { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
 // the Korean note's bigram model (semiGPT): the model, its training loop, evaluation, sampling
 export {
   BIGRAM_TENSOR_NAME,
