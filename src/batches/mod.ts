@@ -24,6 +24,7 @@
 export { InputError } from "../util/errors.ts";
 export type { TokenArray } from "../tokenize/token_ids.ts";
 export type { Tokenizer } from "../tokenize/tokenizer.ts";
+export { TorchGenerator } from "../util/torch_rng.ts";
 export type { ShardInfo, ShardSplit, ShardVersion } from "../formats/shard_format.ts";
 // windows: token ids → sliding-window datasets
 export { SlidingWindows, type WindowDatasetOptions } from "../windows/sliding_windows.ts";
@@ -48,7 +49,7 @@ export {
   type ShardDataLoaderOptions,
 } from "./shard_data_loader.ts";
 export { type CreateDataLoaderOptions, createDataLoaderV1 } from "./create_data_loader.ts";
-export { BlockSampler } from "./block_sampler.ts";
+export { BlockSampler, type DrawArrays } from "./block_sampler.ts";
 export { RandomBlockSampler, type RandomBlockSamplerOptions } from "./random_block_sampler.ts";
 export { TorchBlockSampler, type TorchBlockSamplerOptions } from "./torch_block_sampler.ts";
 export {

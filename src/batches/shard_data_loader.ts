@@ -178,7 +178,8 @@ export class ShardDataLoader extends EpochLoader implements AsyncIterable<ShardB
 
   /**
    * The batches of one epoch on this rank, read shard by shard. Each call iterates
-   * independently, with buffers of its own; see {@linkcode Batch} for their reuse.
+   * independently; each batch has arrays of its own (one set refilled for every batch with
+   * `reuseBuffers`; see {@linkcode Batch}).
    *
    * @param epoch An integer in `[0, 2^32 - 1]`. Default: `0`.
    */
@@ -217,7 +218,7 @@ export class ShardDataLoader extends EpochLoader implements AsyncIterable<ShardB
     for (let k = 0; k < this.#dataset.shards.length; k++) {
       rows = Math.max(rows, Math.min(batchSize, this.#dataset.windowCount(k)));
     }
-    const buffers = new BatchBuffers(rows, this.#dataset.maxLength);
+    const buffers = new BatchBuffers(rows, this.#dataset.maxLength, this.reuseBuffers);
     const load = (segment: Segment | undefined): Promise<WindowDataset> | undefined => {
       const loading = segment === undefined ? undefined : this.#dataset.load(segment.shard);
       // a failed read surfaces when the iteration gets to that shard, not as an unhandled one

@@ -1,13 +1,15 @@
-import { InputError } from "../util/errors.ts";
 import { checkInteger, checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import { positionalAdd } from "../gpu/kernels/embedding/positional_add.ts";
+import { positionalBackward } from "../gpu/kernels/embedding_backward/positional_backward.ts";
 import { Tensor } from "../gpu/tensor.ts";
-import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import type { EmbeddingInit } from "./embedding_init.ts";
+import { checkPositionTableSize, createTable, EmbeddingTable } from "./embedding_table.ts";
+import { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
 import {
-  chunkRows,
   findTable,
+  planPositionTable,
   type SafetensorsSource,
   streamTable,
   withSafetensors,
@@ -42,17 +44,53 @@ export interface PositionalEmbeddingFileOptions {
  * assert.deepEqual(await sum.toArray(), [[[0.5, 0.5], [1.5, 1.5]]]);
  * ```
  */
-export class PositionalEmbedding {
+export class PositionalEmbedding extends EmbeddingTable<"f32"> {
   /** The number of positions: sequences may be at most this long. */
   readonly contextLength: number;
-  /** The embedding dimension (columns). */
-  readonly dim: number;
-  /** The `[contextLength, dim]` table. */
-  readonly weight: Tensor<"f32">;
 
-  private constructor(weight: Tensor<"f32">) {
-    this.weight = weight;
-    [this.contextLength, this.dim] = weight.shape;
+  private constructor(weight: Tensor<"f32">, trainable = true) {
+    super(weight, "position.weight", trainable);
+    this.contextLength = weight.shape[0];
+  }
+
+  /**
+   * The original Transformer's fixed positional encoding instead of a learned table:
+   * `sin(pos / 10000^(2i / dim))` in even columns, `cos` in odd ones (see
+   * {@linkcode sinusoidalPositionalEncoding}). It has no parameters: `parameters()` is empty,
+   * `backward` does nothing, and an optimizer never changes it.
+   *
+   * @example In place of the book's learned table
+   * ```ts
+   * import { GpuDevice, InputEmbedding, PositionalEmbedding, TokenEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * const token = await TokenEmbedding.create(gpu, 10, 4, { seed: 123 });
+   * const position = await PositionalEmbedding.sinusoidal(gpu, 8, 4);
+   * using embedding = new InputEmbedding(token, position);
+   * assert.equal(position.trainable, false);
+   * assert.equal(embedding.parameters().length, 1); // the token table only
+   * using first = await position.forward(2);
+   * assert.deepEqual((await first.toArray() as number[][])[0], [0, 1, 0, 1]);
+   * ```
+   *
+   * @param gpu The device to hold the table.
+   * @param contextLength The number of positions, an integer >= 1.
+   * @param dim The embedding dimension, an integer >= 1.
+   * @returns The fixed embedding; dispose it when done.
+   */
+  static async sinusoidal(
+    gpu: GpuDevice,
+    contextLength: number,
+    dim: number,
+  ): Promise<PositionalEmbedding> {
+    checkGpuDevice("gpu", gpu);
+    checkPositionTableSize(gpu, contextLength, dim);
+    const weight = await Tensor.from(gpu, sinusoidalPositionalEncoding(contextLength, dim), {
+      shape: [contextLength, dim],
+      label: "sinusoidal positional encoding",
+    });
+    return new PositionalEmbedding(weight, false);
   }
 
   /**
@@ -71,12 +109,9 @@ export class PositionalEmbedding {
   ): Promise<PositionalEmbedding> {
     checkGpuDevice("gpu", gpu);
     checkPositionTableSize(gpu, contextLength, dim);
-    const values = initialWeight("contextLength", contextLength, dim, init);
-    const weight = await Tensor.from(gpu, values, {
-      shape: [contextLength, dim],
-      label: "positional embedding weight",
-    });
-    return new PositionalEmbedding(weight);
+    const label = "positional embedding weight";
+    const spec = { rowsParameter: "contextLength", dtype: "f32" as const, label };
+    return new PositionalEmbedding(await createTable(gpu, contextLength, dim, init, spec));
   }
 
   /**
@@ -121,18 +156,10 @@ export class PositionalEmbedding {
     checkOptions(options, "{ tensor?, rowsPerChunk? }");
     return await withSafetensors(source, async (file) => {
       const table = findTable(file, "position", options.tensor, "tensor");
-      const [contextLength, dim] = table.shape;
-      checkPositionTableSize(gpu, contextLength, dim);
-      const rowsPerChunk = chunkRows(table, "f32", options.rowsPerChunk);
-      const weight = await streamTable(
-        gpu,
-        file,
-        table,
-        "f32",
-        "positional embedding weight",
-        rowsPerChunk,
+      const plan = planPositionTable(gpu, table, options.rowsPerChunk);
+      return new PositionalEmbedding(
+        await streamTable(gpu, file, plan, "positional embedding weight"),
       );
-      return new PositionalEmbedding(weight);
     });
   }
 
@@ -158,31 +185,29 @@ export class PositionalEmbedding {
     return positionalAdd(x, this.weight);
   }
 
-  /** Frees the table. */
-  dispose(): void {
-    this.weight.dispose();
-  }
-
-  /** Frees the table at the end of a `using` block. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/**
- * Throws unless a `[contextLength, dim]` f32 position table fits one storage binding (the
- * kernels bind it whole); CPU work, before anything is made.
- */
-export function checkPositionTableSize(gpu: GpuDevice, contextLength: number, dim: number): void {
-  checkInteger("contextLength", contextLength, 1);
-  checkInteger("dim", dim, 1);
-  const bytes = contextLength * dim * 4;
-  const max = gpu.limits.maxStorageBufferBindingSize;
-  if (bytes > max) {
-    throw new InputError(
-      "contextLength",
-      `makes the position table [${contextLength}, ${dim}] of f32 ${bytes} bytes, more than one ` +
-        `storage binding holds (maxStorageBufferBindingSize ${max})`,
-    );
+  /**
+   * Adds the table's gradient for a gradient of `x + positions` (see
+   * {@linkcode PositionalEmbedding.addTo}) to {@linkcode PositionalEmbedding.grad}: row `t`
+   * gets the sum over the batch of `gradOutput[..., t, :]`, added in a fixed order. Rows past
+   * the sequence length get nothing. Does nothing for the fixed sinusoidal encoding.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, PositionalEmbedding, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using positions = await PositionalEmbedding.create(gpu, 3, 2, { seed: 1 });
+   * using gradOutput = await Tensor.from(gpu, [[[1, 2], [3, 4]], [[10, 20], [30, 40]]]);
+   * await positions.backward(gradOutput);
+   * assert.deepEqual(await positions.grad!.toArray(), [[11, 22], [33, 44], [0, 0]]);
+   * ```
+   *
+   * @param gradOutput The gradient of the sum, `f32 [..., seq, dim]` with `seq <= contextLength`.
+   */
+  async backward(gradOutput: Tensor<"f32">): Promise<void> {
+    const parameter = this.parameter();
+    if (parameter === undefined) return;
+    await positionalBackward(gradOutput, await parameter.gradTensor());
   }
 }

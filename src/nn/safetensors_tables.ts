@@ -9,6 +9,7 @@ import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { f16BitsToF32 } from "../util/float16.ts";
 import { formatShape, IO_CHUNK_BYTES } from "../formats/safetensors_format.ts";
+import { checkPositionTableSize, checkTableOptions } from "./embedding_table.ts";
 import {
   listTensorNames,
   openSafetensors,
@@ -120,7 +121,7 @@ export function findTable(
 }
 
 /** Throws unless the token table has `vocabSize` rows (when given). */
-export function checkVocabulary(
+function checkVocabulary(
   file: SafetensorsFile,
   table: SafetensorsTensorInfo,
   vocabSize: unknown,
@@ -155,7 +156,7 @@ export function checkSameDim(
 }
 
 /** Rows per chunk of a table's upload: as given, or 8 MiB worth; even for odd-width `f16` rows. */
-export function chunkRows(
+function chunkRows(
   table: SafetensorsTensorInfo,
   dtype: TableDType,
   rowsPerChunk: unknown,
@@ -165,6 +166,28 @@ export function chunkRows(
   checkInteger("rowsPerChunk", rows, 1);
   // f16 values go two to a 32-bit word: chunks of odd-width rows start on even rows.
   return dtype === "f16" && dim % 2 === 1 && rows % 2 === 1 ? rows + 1 : rows;
+}
+
+/** A file's table, checked and ready to stream: its element type, rows per chunk and limits. */
+export interface TablePlan<D extends TableDType> {
+  /** The table in the file. */
+  table: SafetensorsTensorInfo;
+  /** The element type it becomes on the GPU. */
+  dtype: D;
+  /** Rows read and uploaded at a time. */
+  rowsPerChunk: number;
+  /** Limits to split the table by. */
+  storage: TensorStorageOptions;
+}
+
+/** Options of {@linkcode planTokenTable}: those of `TokenEmbedding.fromSafetensors`. */
+export interface TokenTableOptions<D extends TableDType> extends TensorStorageOptions {
+  /** The expected vocabulary size (rows). Default: not checked. */
+  vocabSize?: number;
+  /** The element type on the GPU. Default: `"f32"`. */
+  dtype?: D;
+  /** Rows read and uploaded at a time. Default: 8 MiB of float32 rows. */
+  rowsPerChunk?: number;
 }
 
 /**
@@ -209,19 +232,49 @@ function checkFiniteRows(
 }
 
 /**
- * Creates an empty `[rows, dim]` tensor of `dtype` and streams `table` into it, `rowsPerChunk`
- * rows at a time through one reused array (converted to `dtype` as read: `F16` data for an `f16`
- * tensor is copied as stored). The tensor is disposed if anything fails.
+ * Checks a token table of `file` before any GPU work (its vocabulary, element type, chunk size,
+ * and that the device can bind it) and says how to stream it.
+ */
+export function planTokenTable<D extends TableDType>(
+  gpu: GpuDevice,
+  file: SafetensorsFile,
+  table: SafetensorsTensorInfo,
+  options: TokenTableOptions<D>,
+): TablePlan<D> {
+  checkVocabulary(file, table, options.vocabSize);
+  const dtype = (options.dtype ?? "f32") as D;
+  checkTableOptions(table.shape[0], table.shape[1], dtype);
+  const rowsPerChunk = chunkRows(table, dtype, options.rowsPerChunk);
+  const storage = {
+    maxBindingBytes: options.maxBindingBytes,
+    maxBufferBytes: options.maxBufferBytes,
+  };
+  checkTokenTableSize(gpu, file, table, dtype, storage);
+  return { table, dtype, rowsPerChunk, storage };
+}
+
+/** Checks a position table of a file before any GPU work and says how to stream it (as `f32`). */
+export function planPositionTable(
+  gpu: GpuDevice,
+  table: SafetensorsTensorInfo,
+  rowsPerChunk: unknown,
+): TablePlan<"f32"> {
+  checkPositionTableSize(gpu, table.shape[0], table.shape[1]);
+  return { table, dtype: "f32", rowsPerChunk: chunkRows(table, "f32", rowsPerChunk), storage: {} };
+}
+
+/**
+ * Creates an empty tensor of the plan's shape and element type and streams the table into it,
+ * `rowsPerChunk` rows at a time through one reused array (converted as read: `F16` data for an
+ * `f16` tensor is copied as stored). The tensor is disposed if anything fails.
  */
 export async function streamTable<D extends TableDType>(
   gpu: GpuDevice,
   file: SafetensorsFile,
-  table: SafetensorsTensorInfo,
-  dtype: D,
+  plan: TablePlan<D>,
   label: string,
-  rowsPerChunk: number,
-  storage: TensorStorageOptions = {},
 ): Promise<Tensor<D>> {
+  const { table, dtype, rowsPerChunk, storage } = plan;
   const tensor = await Tensor.zeros(gpu, table.shape, dtype, label, storage);
   try {
     const chunks = file.rowChunks(table.name, { as: dtype, rowsPerChunk, reuse: true });
@@ -240,7 +293,7 @@ export async function streamTable<D extends TableDType>(
  * Throws unless the token table fits what `gpu` can bind as `dtype` (CPU work, before anything
  * is allocated).
  */
-export function checkTokenTableSize(
+function checkTokenTableSize(
   gpu: GpuDevice,
   file: SafetensorsFile,
   table: SafetensorsTensorInfo,

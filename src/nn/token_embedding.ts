@@ -1,17 +1,18 @@
-import { InputError } from "../util/errors.ts";
-import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
+import { embeddingBackward } from "../gpu/kernels/embedding_backward/embedding_backward.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
+import type { Batch } from "../batches/batch.ts";
+import { layerIds } from "./_layer_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
-import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
-import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import type { EmbeddingInit } from "./embedding_init.ts";
+import { checkTokenTable, createTable, EmbeddingTable } from "./embedding_table.ts";
 import {
-  checkTokenTableSize,
-  checkVocabulary,
-  chunkRows,
   findTable,
+  planTokenTable,
   type SafetensorsSource,
   streamTable,
   withSafetensors,
@@ -46,8 +47,6 @@ export interface TokenEmbeddingFileOptions<D extends TableDType = TableDType>
    */
   rowsPerChunk?: number;
 }
-
-const TABLE_DTYPES: readonly TableDType[] = ["f32", "f16"];
 
 /**
  * A token embedding, as `torch.nn.Embedding(vocabSize, dim)`: a `[vocabSize, dim]` weight table
@@ -85,17 +84,13 @@ const TABLE_DTYPES: readonly TableDType[] = ["f32", "f16"];
  * assert.deepEqual([...await rows.read()], [0.33740234375, -0.177734375, -0.1689453125]);
  * ```
  */
-export class TokenEmbedding<D extends TableDType = "f32"> {
+export class TokenEmbedding<D extends TableDType = "f32"> extends EmbeddingTable<D> {
   /** The number of rows: ids must be in `[0, vocabSize)`. */
   readonly vocabSize: number;
-  /** The embedding dimension (columns). */
-  readonly dim: number;
-  /** The `[vocabSize, dim]` table (`f32`, or `f16` when created so). */
-  readonly weight: Tensor<D>;
 
   private constructor(weight: Tensor<D>) {
-    this.weight = weight;
-    [this.vocabSize, this.dim] = weight.shape;
+    super(weight, "token.weight");
+    this.vocabSize = weight.shape[0];
   }
 
   /**
@@ -117,26 +112,10 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
   ): Promise<TokenEmbedding<D>> {
     checkGpuDevice("gpu", gpu);
     const dtype = (options.dtype ?? "f32") as D;
-    checkTableOptions(vocabSize, dim, dtype);
-    planTensorStorage(
-      gpu,
-      [vocabSize, dim],
-      dtype,
-      options,
-      "dim",
-      `the token table [${vocabSize}, ${dim}] of ${dtype}`,
-    );
-    const values = initialWeight("vocabSize", vocabSize, dim, init);
-    const tensorOptions = {
-      shape: [vocabSize, dim],
-      label: "token embedding weight",
-      maxBindingBytes: options.maxBindingBytes,
-      maxBufferBytes: options.maxBufferBytes,
-    };
-    const weight = dtype === "f16"
-      ? await Tensor.from(gpu, values, { ...tensorOptions, dtype: "f16" })
-      : await Tensor.from(gpu, values, tensorOptions);
-    return new TokenEmbedding(weight as Tensor<D>);
+    checkTokenTable(gpu, vocabSize, dim, dtype, options);
+    const label = "token embedding weight";
+    const spec = { rowsParameter: "vocabSize", dtype, label, storage: options };
+    return new TokenEmbedding(await createTable(gpu, vocabSize, dim, init, spec));
   }
 
   /**
@@ -198,55 +177,53 @@ export class TokenEmbedding<D extends TableDType = "f32"> {
     );
     return await withSafetensors(source, async (file) => {
       const table = findTable(file, "token", options.tensor, "tensor");
-      checkVocabulary(file, table, options.vocabSize);
-      const dtype = (options.dtype ?? "f32") as D;
-      checkTableOptions(table.shape[0], table.shape[1], dtype);
-      const rowsPerChunk = chunkRows(table, dtype, options.rowsPerChunk);
-      const storage = {
-        maxBindingBytes: options.maxBindingBytes,
-        maxBufferBytes: options.maxBufferBytes,
-      };
-      checkTokenTableSize(gpu, file, table, dtype, storage);
-      const weight = await streamTable(
-        gpu,
-        file,
-        table,
-        dtype,
-        "token embedding weight",
-        rowsPerChunk,
-        storage,
-      );
-      return new TokenEmbedding(weight);
+      const plan = planTokenTable(gpu, file, table, options);
+      return new TokenEmbedding(await streamTable(gpu, file, plan, "token embedding weight"));
     });
   }
 
   /**
-   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`; ids outside the
-   * vocabulary are rejected before any GPU work.
+   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`, or of a data loader's
+   * {@linkcode Batch}, giving `[batch.rows, batch.seqLength, dim]`; ids outside the vocabulary
+   * are rejected before any GPU work.
    *
-   * @param ids Token ids in `[0, vocabSize)`.
+   * @param ids Token ids in `[0, vocabSize)`, or a batch.
    * @returns A new `f32` tensor; dispose it when done.
    */
-  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
-    return gather(ids, this.weight);
+  forward(ids: EmbeddingIds | Batch): Promise<Tensor<"f32">> {
+    try {
+      return gather(layerIds(ids), this.weight);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** Frees the table. */
-  dispose(): void {
-    this.weight.dispose();
-  }
-
-  /** Frees the table at the end of a `using` block. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/** Checks a token table's sizes and element type (CPU work, before anything is made). */
-export function checkTableOptions(vocabSize: unknown, dim: unknown, dtype: unknown): void {
-  checkInteger("vocabSize", vocabSize, 1);
-  checkInteger("dim", dim, 1);
-  if (!TABLE_DTYPES.includes(dtype as TableDType)) {
-    throw new InputError("dtype", `must be "f32" or "f16", got ${describe(dtype)}`);
+  /**
+   * Adds the gradient of the table for a gradient of {@linkcode TokenEmbedding.forward}'s output
+   * to {@linkcode EmbeddingTable.grad} (made on first use, zeros): each row of `gradOutput` goes
+   * to the row of its id, so a token that occurs k times gets k contributions, and rows no id
+   * touches get nothing (a dense gradient, as `nn.Embedding`'s default). Gradients accumulate
+   * over calls, as PyTorch's do, until {@linkcode EmbeddingTable.zeroGrad}. Deterministic: no
+   * atomics, the rows of one id added in ascending order (see {@linkcode embeddingBackward}).
+   * Only an `f32` table trains.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, Tensor, TokenEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await TokenEmbedding.create(gpu, 3, 2, { seed: 1 });
+   * using gradOutput = await Tensor.from(gpu, [[1, 2], [10, 20], [100, 200]]);
+   * await embedding.backward([2, 0, 2], gradOutput); // the ids of the forward pass
+   * assert.deepEqual(await embedding.grad!.toArray(), [[10, 20], [0, 0], [101, 202]]);
+   * ```
+   *
+   * @param ids The ids given to `forward`, in `[0, vocabSize)`.
+   * @param gradOutput The gradient of `forward(ids)`, `f32 [...ids.shape, dim]`.
+   */
+  async backward(ids: EmbeddingIds, gradOutput: Tensor<"f32">): Promise<void> {
+    const parameter = this.parameter()!;
+    await embeddingBackward(gradOutput, ids, await parameter.gradTensor());
   }
 }

@@ -81,6 +81,23 @@ Deno.test("deno.json's entry points: the GPU, model and format layers load no to
   assert.ok(reachable("mod.ts").has("src/tokenize/bpe_tokenizer.ts"));
 });
 
+Deno.test("each entry point's documentation is complete on its own (deno doc --lint)", async () => {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  for (const entry of Object.values(config.exports as Record<string, string>)) {
+    // one entry point at a time: a type it exposes must be exported by it, not by another one
+    const { code, stderr } = await new Deno.Command("deno", {
+      args: ["doc", "--lint", entry],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(stderr).split("\n");
+    assert.deepEqual(lines.filter((l) => /^error|-->/.test(l)), [], entry);
+    assert.equal(code, 0, entry);
+  }
+});
+
 Deno.test("the checks catch what they are for", () => {
   assert.deepEqual(
     parseImports(
