@@ -195,10 +195,10 @@ Deno.test("deno task train / generate: bad options are one line, exit code 2", a
     [
       "train",
       ["--block-size", "2.5"],
-      /^deno task train: --block-size must be an integer, got "2\.5"$/,
+      /^deno task train: --block-size must be an integer in decimal digits, got "2\.5"$/,
     ],
     ["train", ["--lr", "0"], /^deno task train: --lr must be a number > 0, got 0$/],
-    ["train", ["--lr", "fast"], /^deno task train: --lr must be a number, got "fast"$/],
+    ["train", ["--lr", "fast"], /^deno task train: --lr must be a decimal number, got "fast"$/],
     [
       "train",
       ["--seed", "4294967296"],
