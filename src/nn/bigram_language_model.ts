@@ -2,7 +2,7 @@ import type { Batch } from "../batches/batch.ts";
 import { InputError } from "../util/errors.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { adamwCall } from "../gpu/kernels/adamw/adamw.ts";
-import type { KernelCall } from "../gpu/kernels/compute_kernel.ts";
+import type { KernelCall, PreparedRun } from "../gpu/kernels/compute_kernel.ts";
 import {
   crossEntropy,
   gradCall,
@@ -91,6 +91,10 @@ interface StepBuffers extends Disposable {
   stats: Tensor<"f32">;
   rowLosses: Tensor<"f32">;
   loss: Tensor<"f32">;
+  /** Prepared once: the logits gathered, the rows' statistics and losses, their mean. */
+  forward: PreparedRun[];
+  /** Prepared once: the logits' gradient. */
+  grad: PreparedRun;
 }
 
 /**
@@ -319,11 +323,11 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     const ids = this.#copyBatch(batch);
     await this.#queue;
     const b = await this.#load(ids);
-    await this.#run([
-      gatherCall(this.#table, b.inputsBinding, b.logits),
-      rowStatsCall(b.logits, b.targetsBinding, b.stats, b.rowLosses),
-      meanCall(b.rowLosses, b.loss),
-    ]);
+    await this.#gpu.checked("bigram loss", (device) => {
+      const encoder = device.createCommandEncoder({ label: "bigram loss" });
+      record(encoder, b.forward);
+      device.queue.submit([encoder.finish()]);
+    });
     return await lossItem(b.loss);
   }
 
@@ -343,26 +347,26 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
   async #runStep(ids: BatchIds, step: number, slot: number): Promise<void> {
     const b = await this.#load(ids);
     const log = await this.#lossLogFor(slot + 1);
-    await this.#run([
-      gatherCall(this.#table, b.inputsBinding, b.logits),
-      rowStatsCall(b.logits, b.targetsBinding, b.stats, b.rowLosses),
-      meanCall(b.rowLosses, b.loss),
-      gradCall(b.logits, b.targetsBinding, b.stats, b.gradLogits),
-    ]);
-    await this.#gpu.checked("bigram step", (device) => {
+    // The runs that change every step: the ids' grouping and AdamW's bias corrections.
+    const gpu = this.#gpu;
+    const backward = embeddingBackwardCall(b.gradLogits, ids.inputs, this.#grad);
+    using backwardRun = await backward.kernel.prepare(gpu, backward.run);
+    const adamw = adamwCall(this.#table, this.#grad, this.#expAvg, this.#expAvgSq, {
+      ...this.#settings,
+      step,
+    });
+    using adamwRun = await adamw.kernel.prepare(gpu, adamw.run);
+    // One submit: logits, loss and its gradient; the loss into the log; zero_grad; backward;
+    // AdamW. Its buffers may be released once submitted (the GPU keeps what it uses).
+    await gpu.checked("bigram step", (device) => {
       const encoder = device.createCommandEncoder({ label: "bigram step" });
+      record(encoder, b.forward);
+      record(encoder, [b.grad]);
       encoder.copyBufferToBuffer(b.loss.buffer, 0, log.buffer, slot * 4, 4);
-      // zero_grad: the dense gradient starts from zero every step.
       for (const segment of this.#grad.segments) encoder.clearBuffer(segment.buffer);
+      record(encoder, [backwardRun, adamwRun]);
       device.queue.submit([encoder.finish()]);
     });
-    await this.#run([
-      embeddingBackwardCall(b.gradLogits, ids.inputs, this.#grad),
-      adamwCall(this.#table, this.#grad, this.#expAvg, this.#expAvgSq, {
-        ...this.#settings,
-        step,
-      }),
-    ]);
   }
 
   /** The losses of the steps queued since the last call, in order (waits for them). */
@@ -498,7 +502,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     if (this.#buffers?.rows !== rows) {
       this.#buffers?.[Symbol.dispose]();
       this.#buffers = undefined;
-      this.#buffers = await stepBuffers(this.#gpu, rows, this.#vocabSize);
+      this.#buffers = await stepBuffers(this.#gpu, rows, this.#table);
     }
     const b = this.#buffers;
     this.#gpu.write(b.inputs.buffer, ids.inputs);
@@ -552,33 +556,72 @@ function checkVocabulary(vocabulary: unknown, size: number, where = "vocabulary"
   });
 }
 
-/** Allocates the step buffers for `rows` ids of a vocabulary of `vocab`. */
-async function stepBuffers(gpu: GpuDevice, rows: number, vocab: number): Promise<StepBuffers> {
+/** Allocates the step buffers for `rows` ids of the table's vocabulary, runs prepared. */
+async function stepBuffers(
+  gpu: GpuDevice,
+  rows: number,
+  table: Tensor<"f32">,
+): Promise<StepBuffers> {
+  const vocab = table.shape[0];
   const made: Tensor[] = [];
+  const runs: PreparedRun[] = [];
+  const dispose = () => {
+    runs.forEach((run) => run[Symbol.dispose]());
+    made.forEach((tensor) => tensor.dispose());
+  };
   const keep = async <D extends "f32" | "u32">(shape: number[], dtype: D, label: string) => {
     const tensor = await Tensor.zeros(gpu, shape, dtype, `bigram ${label}`);
     made.push(tensor);
     return tensor;
   };
+  const prepare = async ({ kernel, run }: KernelCall) => {
+    const prepared = await kernel.prepare(gpu, run);
+    runs.push(prepared);
+    return prepared;
+  };
   try {
     const inputs = await keep([rows], "u32", "inputs");
     const targets = await keep([rows], "u32", "targets");
+    const logits = await keep([rows, vocab], "f32", "logits");
+    const gradLogits = await keep([rows, vocab], "f32", "logits gradient");
+    const stats = await keep([rows, 2], "f32", "row stats");
+    const rowLosses = await keep([rows], "f32", "row losses");
+    const loss = await keep([], "f32", "loss");
+    const inputsBinding = { buffer: inputs.buffer };
+    const targetsBinding = { buffer: targets.buffer };
+    const forward = [
+      await prepare(gatherCall(table, inputsBinding, logits)),
+      await prepare(rowStatsCall(logits, targetsBinding, stats, rowLosses)),
+      await prepare(meanCall(rowLosses, loss)),
+    ];
+    const grad = await prepare(gradCall(logits, targetsBinding, stats, gradLogits));
     return {
       rows,
       inputs,
       targets,
-      inputsBinding: { buffer: inputs.buffer },
-      targetsBinding: { buffer: targets.buffer },
-      logits: await keep([rows, vocab], "f32", "logits"),
-      gradLogits: await keep([rows, vocab], "f32", "logits gradient"),
-      stats: await keep([rows, 2], "f32", "row stats"),
-      rowLosses: await keep([rows], "f32", "row losses"),
-      loss: await keep([], "f32", "loss"),
-      [Symbol.dispose]: () => made.forEach((tensor) => tensor.dispose()),
+      inputsBinding,
+      targetsBinding,
+      logits,
+      gradLogits,
+      stats,
+      rowLosses,
+      loss,
+      forward,
+      grad,
+      [Symbol.dispose]: dispose,
     };
   } catch (error) {
-    made.forEach((tensor) => tensor.dispose());
+    dispose();
     throw error;
+  }
+}
+
+/** Records prepared runs into an encoder, each in a compute pass of its own. */
+function record(encoder: GPUCommandEncoder, runs: readonly PreparedRun[]): void {
+  for (const run of runs) {
+    const pass = encoder.beginComputePass({ label: "bigram" });
+    run.record(pass);
+    pass.end();
   }
 }
 
