@@ -6,7 +6,8 @@
 import { TorchGenerator } from "../../src/util/torch_rng.ts";
 import type { GpuDevice } from "../../src/gpu/device.ts";
 import { Prng } from "../../src/util/prng.ts";
-import { bigramCrossEntropy } from "../../src/nn/bigram_cpu_reference.ts";
+import { crossEntropyCpu } from "../../src/gpu/kernels/cross_entropy/cpu_reference.ts";
+import { gatherRows } from "../../src/nn/bigram_cpu_reference.ts";
 import type { Measurement, TimingOptions } from "./measure.ts";
 
 /** The note's step: one `[V, V]` table, `B × T` (input, target) pairs. */
@@ -59,7 +60,11 @@ export function makeSemigptStep(
   const rows = batchSize * seqLength;
   const inputs = Uint32Array.from({ length: rows }, () => prng.below(vocabSize));
   const targets = Uint32Array.from({ length: rows }, () => prng.below(vocabSize));
-  const expectedLoss = bigramCrossEntropy(table, vocabSize, inputs, targets, rows);
+  const expectedLoss = crossEntropyCpu(
+    gatherRows(table, vocabSize, inputs, rows),
+    targets,
+    vocabSize,
+  );
   return {
     kind: "semigpt_step",
     ...shape,
