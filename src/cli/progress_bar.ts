@@ -46,13 +46,17 @@ export class ProgressBar {
     this.#enabled = enabled;
   }
 
-  /** Reports `done` steps finished; draws when enough time has passed, and at the last step. */
-  update(done: number): void {
+  /**
+   * Reports `done` steps finished; draws when enough time has passed, and at the last step.
+   * `detail` (e.g. the latest loss) is appended to the line.
+   */
+  update(done: number, detail?: string): void {
     if (!this.#enabled) return;
     const now = performance.now();
     if (now - this.#lastDrawn < REDRAW_MS && done < this.#total) return;
     this.#lastDrawn = now;
-    const line = formatProgress(this.#label, done, this.#total, this.#unit, now - this.#start);
+    let line = formatProgress(this.#label, done, this.#total, this.#unit, now - this.#start);
+    if (detail !== undefined) line += `, ${detail}`;
     Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${line}`));
   }
 

@@ -166,10 +166,11 @@ export interface TrainLoopOptions {
   /** Called after each evaluation. */
   onEval?: (evaluation: Evaluation) => void;
   /**
-   * Called as training steps finish, with the number done and the losses that became known
-   * (steps run ahead of their losses; the losses arrive at least every `lossInterval` steps).
+   * Called as training steps finish, with the number done, the losses that became known (steps
+   * run ahead of their losses; the losses arrive at least every `lossInterval` steps) and the
+   * milliseconds spent in training steps so far.
    */
-  onSteps?: (done: number, losses: Float32Array) => void;
+  onSteps?: (done: number, losses: Float32Array, trainMs: number) => void;
   /** Read the losses back at least this often (steps), an integer >= 1. Default: 50. */
   lossInterval?: number;
 }
@@ -219,7 +220,7 @@ export async function trainBigram(
     trainLosses.set(losses, known);
     known += losses.length;
     trainMs += performance.now() - stepsStart;
-    onSteps?.(done, losses);
+    onSteps?.(done, losses, trainMs);
     stepsStart = performance.now();
   };
   const evaluate = async (step: number) => {

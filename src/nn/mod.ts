@@ -48,3 +48,27 @@ export {
   type InputEmbeddingFileOptions,
   type InputEmbeddingOptions,
 } from "./input_embedding.ts";
+// the Korean note's bigram model (semiGPT): the model, its training loop, evaluation, sampling
+export type { Batch } from "../batches/batch.ts";
+export {
+  BIGRAM_TENSOR_NAME,
+  BigramLanguageModel,
+  type BigramLanguageModelOptions,
+  type BigramSaveOptions,
+  readBigramFile,
+  type SavedBigram,
+} from "./bigram_language_model.ts";
+export {
+  ADAMW_DEFAULTS,
+  type AdamWSettings,
+  type BatchSource,
+  estimateLoss,
+  type Evaluation,
+  generateTokens,
+  type SplitLosses,
+  type Splits,
+  type TrainableBigram,
+  trainBigram,
+  type TrainLoopOptions,
+  type TrainLoopResult,
+} from "./bigram_training.ts";

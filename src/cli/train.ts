@@ -1,0 +1,313 @@
+/**
+ * `deno task train [FILE|-] [--seed 1337] [--batch-size 32] [--block-size 8] [--lr 1e-2]
+ * [--steps 1000] [--eval-interval 250] [--eval-iters 20] [--generate 200] [--save FILE
+ * [--overwrite]] [--json]`
+ *
+ * Trains the Korean study note's bigram model (semiGPT: one `nn.Embedding(V, V)` table whose row
+ * for a character is the logits of the next one) on a text (the sample text without FILE, standard
+ * input for `-`), step for step as PyTorch does from `torch.manual_seed(seed)`: character
+ * vocabulary, the first 90% of the ids for training and the rest held back, batches drawn by
+ * `torch.randint`, cross-entropy, AdamW, an evaluation every `--eval-interval` steps and after the
+ * last, then `--generate` characters sampled with softmax + `torch.multinomial` from the
+ * first character of the vocabulary (the note's `zeros((1, 1))` context).
+ *
+ * A terminal shows a progress line on stderr (step, train loss, tokens/s); stdout gets the
+ * evaluations as they come and the generated text. `--save FILE` writes the trained table as
+ * safetensors (`embedding_token_table.weight`, F32 `[V, V]`, the vocabulary in the metadata, for
+ * `deno task generate --weights FILE`); an existing file is kept unless `--overwrite`.
+ * `--json` prints one object: `{"vocab_size", "num_tokens", "train_tokens", "train_losses",
+ * "evals": [{"step", "train", "eval"}], "final_weight": {"sum", "abs_sum", "row0_first8"},
+ * "generated_ids", "generated_text", "tokens_per_second"}` (sums in float64; `generated_ids`
+ * and `generated_text` include the context).
+ *
+ * @module
+ */
+import { TorchBlockSampler } from "../batches/torch_block_sampler.ts";
+import { InputError } from "../util/errors.ts";
+import { GpuDevice } from "../gpu/device.ts";
+import { parentDir, pathExists } from "../util/atomic_file.ts";
+import { TorchGenerator } from "../util/torch_rng.ts";
+import { BigramLanguageModel, checkBigramVocabulary } from "../nn/bigram_language_model.ts";
+import { type Evaluation, generateTokens, trainBigram } from "../nn/bigram_training.ts";
+import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
+import { parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
+import { ProgressBar } from "./progress_bar.ts";
+
+const COMMAND = "deno task train";
+
+/** The note's settings. */
+const DEFAULTS = {
+  seed: 1337,
+  batchSize: 32,
+  blockSize: 8,
+  lr: 1e-2,
+  steps: 1000,
+  evalInterval: 250,
+  evalIters: 20,
+  generate: 200,
+};
+
+/** The share of the ids that trains (the note's `int(0.9 * len(data))`). */
+const TRAIN_SHARE = 0.9;
+
+/** Upper bounds that keep a batch's logits and a run's numbers sane; the ranges errors name. */
+const LIMITS = {
+  batchSize: 65536,
+  blockSize: 65536,
+  rows: 1 << 20,
+  steps: 100_000_000,
+  evalIters: 1_000_000,
+  generate: 1_000_000,
+};
+
+/** The task's settings after checking. */
+export interface TrainSettings {
+  seed: number;
+  batchSize: number;
+  blockSize: number;
+  lr: number;
+  steps: number;
+  evalInterval: number;
+  evalIters: number;
+  generate: number;
+  save: string | undefined;
+  overwrite: boolean;
+  json: boolean;
+}
+
+function integerOption(
+  options: Map<string, string | number | boolean>,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const value = (options.get(name) ?? fallback) as number;
+  if (value < min || value > max) {
+    throw new InputError(`--${name}`, `must be an integer in [${min}, ${max}], got ${value}`);
+  }
+  return value;
+}
+
+/** Parses and checks the options (CPU only, nothing read or written yet). */
+export function trainSettings(args: readonly string[]): {
+  settings: TrainSettings;
+  positionals: string[];
+} {
+  const { options, positionals } = parseArgs(COMMAND, args, {
+    seed: { type: "integer", help: "torch.manual_seed, in [0, 4294967295] (default 1337)" },
+    "batch-size": { type: "integer", help: "blocks per batch (default 32)" },
+    "block-size": { type: "integer", help: "characters per block (default 8)" },
+    lr: { type: "number", help: "AdamW's learning rate, > 0 (default 0.01)" },
+    steps: { type: "integer", help: "training steps (default 1000)" },
+    "eval-interval": { type: "integer", help: "steps between evaluations (default 250)" },
+    "eval-iters": { type: "integer", help: "batches per split in an evaluation (default 20)" },
+    generate: { type: "integer", help: "characters to sample after training (default 200)" },
+    save: { type: "string", help: "write the trained table to this safetensors file" },
+    overwrite: { type: "boolean", help: "with --save: replace an existing file" },
+    json: { type: "boolean", help: "print one JSON object" },
+  });
+  const settings: TrainSettings = {
+    seed: integerOption(options, "seed", DEFAULTS.seed, 0, 0xffffffff),
+    batchSize: integerOption(options, "batch-size", DEFAULTS.batchSize, 1, LIMITS.batchSize),
+    blockSize: integerOption(options, "block-size", DEFAULTS.blockSize, 1, LIMITS.blockSize),
+    lr: (options.get("lr") ?? DEFAULTS.lr) as number,
+    steps: integerOption(options, "steps", DEFAULTS.steps, 0, LIMITS.steps),
+    evalInterval: integerOption(
+      options,
+      "eval-interval",
+      DEFAULTS.evalInterval,
+      1,
+      LIMITS.steps,
+    ),
+    evalIters: integerOption(options, "eval-iters", DEFAULTS.evalIters, 1, LIMITS.evalIters),
+    generate: integerOption(options, "generate", DEFAULTS.generate, 0, LIMITS.generate),
+    save: options.get("save") as string | undefined,
+    overwrite: options.get("overwrite") === true,
+    json: options.get("json") === true,
+  };
+  if (!(settings.lr > 0)) {
+    throw new InputError("--lr", `must be a number > 0, got ${settings.lr}`);
+  }
+  if (settings.batchSize * settings.blockSize > LIMITS.rows) {
+    throw new InputError(
+      "--batch-size",
+      `times --block-size must be at most ${LIMITS.rows} (characters per batch), got ` +
+        `${settings.batchSize} × ${settings.blockSize}`,
+    );
+  }
+  if (settings.overwrite && settings.save === undefined) {
+    throw new InputError("--overwrite", "replaces the file of --save, so it needs --save");
+  }
+  if (settings.save === "") throw new InputError("--save", "needs a file name");
+  return { settings, positionals };
+}
+
+/** The text's character vocabulary, ids and the note's split, checked against the settings. */
+export function prepareText(text: string, blockSize: number): {
+  tokenizer: CharTokenizer;
+  ids: Uint32Array;
+  splitIndex: number;
+} {
+  if (text.length === 0) throw new InputError("FILE", "is empty: there is nothing to train on");
+  const tokenizer = CharTokenizer.fromText(text);
+  checkBigramVocabulary(tokenizer.vocabSize);
+  const ids = tokenizer.encode(text);
+  const splitIndex = Math.floor(TRAIN_SHARE * ids.length);
+  const shortest = Math.min(splitIndex, ids.length - splitIndex);
+  if (shortest < blockSize + 1) {
+    throw new InputError(
+      "--block-size",
+      `must be less than each split's length: the text has ${ids.length} characters, ` +
+        `${splitIndex} for training and ${ids.length - splitIndex} held back, so --block-size ` +
+        `can be at most ${Math.max(0, shortest - 1)}, got ${blockSize}`,
+    );
+  }
+  return { tokenizer, ids, splitIndex };
+}
+
+/** Refuses a `--save` target that exists (without `--overwrite`) or whose folder does not. */
+async function checkSaveTarget(path: string, overwrite: boolean): Promise<void> {
+  if (!overwrite && await pathExists(path)) {
+    throw new InputError(
+      "--save",
+      `${path} already exists; it is kept (pass --overwrite to replace it)`,
+    );
+  }
+  const folder = parentDir(path);
+  let info: Deno.FileInfo | undefined;
+  try {
+    info = await Deno.stat(folder);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  if (!info?.isDirectory) {
+    throw new InputError("--save", `cannot write ${path}: the folder ${folder} does not exist`);
+  }
+}
+
+function formatLoss(loss: number): string {
+  return loss.toFixed(4);
+}
+
+function evaluationLine(evaluation: Evaluation, width: number): string {
+  return `step ${String(evaluation.step).padStart(width)}: train loss ` +
+    `${formatLoss(evaluation.train)}, eval loss ${formatLoss(evaluation.eval)}`;
+}
+
+async function main(): Promise<void> {
+  const { settings, positionals } = trainSettings(Deno.args);
+  const save = settings.save === undefined ? undefined : userPath(settings.save);
+  const text = await readTextArgument(positionals);
+  const { tokenizer, ids, splitIndex } = prepareText(text, settings.blockSize);
+  if (save !== undefined) await checkSaveTarget(save, settings.overwrite);
+
+  // The note's order of draws: the table, then the batches, then the samples, all from one
+  // stream seeded like torch.manual_seed.
+  const generator = new TorchGenerator(settings.seed);
+  const samplerOptions = {
+    blockSize: settings.blockSize,
+    batchSize: settings.batchSize,
+    generator,
+  };
+  const splits = {
+    train: new TorchBlockSampler(ids.subarray(0, splitIndex), samplerOptions),
+    eval: new TorchBlockSampler(ids.subarray(splitIndex), samplerOptions),
+  };
+  const gpu = await GpuDevice.shared();
+  using model = await BigramLanguageModel.create(gpu, {
+    vocabSize: tokenizer.vocabSize,
+    generator,
+    lr: settings.lr,
+    vocabulary: tokenizer.vocabulary,
+  });
+
+  const json = settings.json;
+  const width = String(settings.steps).length;
+  if (!json) {
+    console.log(
+      `${COMMAND}: ${ids.length} characters, vocabulary ${tokenizer.vocabSize}; ` +
+        `${splitIndex} train, ${ids.length - splitIndex} held back`,
+    );
+    console.log(`GPU: ${gpu.description}`);
+    console.log(
+      `semiGPT: nn.Embedding(${tokenizer.vocabSize}, ${tokenizer.vocabSize}), AdamW lr ` +
+        `${settings.lr}, batch ${settings.batchSize} × block ${settings.blockSize}, seed ` +
+        `${settings.seed}, ${settings.steps} steps\n`,
+    );
+  }
+  const tokensPerStep = settings.batchSize * settings.blockSize;
+  const progress = new ProgressBar("training", settings.steps, "steps", json ? false : undefined);
+  let lastLoss = NaN;
+  let result;
+  try {
+    result = await trainBigram(model, splits, {
+      steps: settings.steps,
+      evalInterval: settings.evalInterval,
+      evalIters: settings.evalIters,
+      lossInterval: Math.max(1, Math.min(50, Math.ceil(settings.steps / 100))),
+      onEval: (evaluation) => {
+        if (json) return;
+        progress.clear();
+        console.log(evaluationLine(evaluation, width));
+      },
+      onSteps: (done, losses, trainMs) => {
+        if (losses.length > 0) lastLoss = losses[losses.length - 1];
+        const rate = trainMs > 0 ? done * tokensPerStep / (trainMs / 1e3) : 0;
+        progress.update(
+          done,
+          `loss ${formatLoss(lastLoss)}, ${Math.round(rate).toLocaleString("en-US")} tokens/s`,
+        );
+      },
+    });
+  } finally {
+    progress.clear();
+  }
+  const tokensPerSecond = result.trainMs > 0
+    ? settings.steps * tokensPerStep / (result.trainMs / 1e3)
+    : null;
+
+  const table = await model.readTable();
+  if (save !== undefined) {
+    await model.save(save, { overwrite: settings.overwrite });
+  }
+  const generated = await generateTokens(model, generator, [0], settings.generate);
+  const generatedText = tokenizer.decode(generated);
+
+  if (json) {
+    let sum = 0;
+    let absSum = 0;
+    for (const value of table) {
+      sum += value;
+      absSum += Math.abs(value);
+    }
+    console.log(JSON.stringify({
+      vocab_size: tokenizer.vocabSize,
+      num_tokens: ids.length,
+      train_tokens: splitIndex,
+      train_losses: Array.from(result.trainLosses),
+      evals: result.evals,
+      final_weight: { sum, abs_sum: absSum, row0_first8: Array.from(table.subarray(0, 8)) },
+      generated_ids: Array.from(generated),
+      generated_text: generatedText,
+      tokens_per_second: tokensPerSecond,
+    }));
+    return;
+  }
+  console.log(
+    `\ntrained ${settings.steps} steps in ${(result.trainMs / 1e3).toFixed(1)} s` +
+      (tokensPerSecond === null
+        ? ""
+        : ` (${Math.round(tokensPerSecond).toLocaleString("en-US")} tokens/s)`),
+  );
+  if (save !== undefined) {
+    console.log(
+      `saved ${save}: embedding_token_table.weight F32 [${tokenizer.vocabSize}, ` +
+        `${tokenizer.vocabSize}] with its vocabulary (deno task generate --weights ${settings.save})`,
+    );
+  }
+  console.log(`\ngenerated (${settings.generate} characters after the first of the vocabulary):`);
+  console.log(generatedText);
+}
+
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });

@@ -1,0 +1,661 @@
+import type { Batch } from "../batches/batch.ts";
+import { InputError } from "../util/errors.ts";
+import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
+import { adamwCall } from "../gpu/kernels/adamw/adamw.ts";
+import type { KernelCall } from "../gpu/kernels/compute_kernel.ts";
+import {
+  crossEntropy,
+  gradCall,
+  lossItem,
+  meanCall,
+  rowStatsCall,
+} from "../gpu/kernels/cross_entropy/cross_entropy.ts";
+import { embeddingBackwardCall } from "../gpu/kernels/embedding_backward/embedding_backward.ts";
+import { gather, gatherCall } from "../gpu/kernels/embedding/gather.ts";
+import { softmaxCall } from "../gpu/kernels/softmax/softmax.ts";
+import { zerosLike } from "../gpu/kernels/segments.ts";
+import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
+import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
+import { Tensor } from "../gpu/tensor.ts";
+import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { TorchGenerator } from "../util/torch_rng.ts";
+import { openSafetensors } from "../formats/safetensors_reader.ts";
+import { writeSafetensors } from "../formats/safetensors_writer.ts";
+import {
+  type AdamWSettings,
+  checkAdamWSettings,
+  estimateLoss,
+  generateTokens,
+  type SplitLosses,
+  type Splits,
+  type TrainableBigram,
+} from "./bigram_training.ts";
+
+/** The table's name in saved files: the note's `state_dict()` key. */
+export const BIGRAM_TENSOR_NAME = "embedding_token_table.weight";
+
+/** The metadata key that holds the vocabulary (a JSON array of strings) in saved files. */
+export const VOCABULARY_METADATA_KEY = "vocabulary";
+
+/** The largest vocabulary: `V × V` float32 values must be addressable by one array. */
+export const MAX_BIGRAM_VOCABULARY = 46340;
+
+/** Throws an {@linkcode InputError} naming the vocabulary unless a `V × V` table is possible. */
+export function checkBigramVocabulary(vocabSize: number): void {
+  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize > MAX_BIGRAM_VOCABULARY) {
+    throw new InputError(
+      "vocabulary",
+      `has ${vocabSize} characters, but a bigram table (vocabulary × vocabulary) takes at most ` +
+        `${MAX_BIGRAM_VOCABULARY}`,
+    );
+  }
+}
+
+/** Options of {@linkcode BigramLanguageModel.create}. */
+export interface BigramLanguageModelOptions extends Partial<AdamWSettings>, TensorStorageOptions {
+  /** The vocabulary size V: the table is `V × V`. */
+  vocabSize: number;
+  /**
+   * The stream the table is drawn from, `normal_(0, 1)` as `nn.Embedding(V, V)` does after
+   * `torch.manual_seed` (the generator then continues, for the batches and the sampling).
+   * Exactly one of `generator` and `weight`.
+   */
+  generator?: TorchGenerator;
+  /** The initial table, `V × V` row-major (copied). Exactly one of `generator` and `weight`. */
+  weight?: Float32Array;
+  /** The characters of the vocabulary, kept with the model and written by `save`. */
+  vocabulary?: readonly string[];
+}
+
+/** Options of {@linkcode BigramLanguageModel.save}. */
+export interface BigramSaveOptions {
+  /** Replace an existing file. Default: `false` (an existing file is an error). */
+  overwrite?: boolean;
+}
+
+/** A batch's ids, copied. */
+interface BatchIds {
+  inputs: Uint32Array;
+  targets: Uint32Array;
+}
+
+/** The GPU buffers of a step for batches of `rows` ids. */
+interface StepBuffers extends Disposable {
+  rows: number;
+  inputs: Tensor<"u32">;
+  targets: Tensor<"u32">;
+  inputsBinding: GPUBufferBinding;
+  targetsBinding: GPUBufferBinding;
+  logits: Tensor<"f32">;
+  gradLogits: Tensor<"f32">;
+  stats: Tensor<"f32">;
+  rowLosses: Tensor<"f32">;
+  loss: Tensor<"f32">;
+}
+
+/**
+ * The Korean study note's bigram language model ("semiGPT") on the GPU: one `V × V` table whose
+ * row for a token is the logits of the next token (`nn.Embedding(V, V)`), trained with mean
+ * cross-entropy and `torch.optim.AdamW`, sampled with softmax + `torch.multinomial`.
+ *
+ * A training step runs on the GPU in WGSL: the rows of the batch's inputs gathered as logits,
+ * cross-entropy and its gradient, the table's dense gradient (rows grouped by id, no atomics)
+ * and one AdamW step over the whole table, moments kept on the GPU. Steps are queued without
+ * waiting: their losses are read back together by {@linkcode BigramLanguageModel.takeLosses}.
+ * Every kernel is deterministic, so two runs from the same seed give bit-identical tables, and
+ * from the note's seed they follow PyTorch's losses step for step (see `trainBigram`).
+ *
+ * @example The note's first steps: seed, model, batches, AdamW, a sample
+ * ```ts
+ * import {
+ *   BigramLanguageModel,
+ *   CharTokenizer,
+ *   generateTokens,
+ *   GpuDevice,
+ *   TorchBlockSampler,
+ *   TorchGenerator,
+ *   trainBigram,
+ * } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = "hello world, hello semiGPT. ".repeat(20);
+ * const tokenizer = CharTokenizer.fromText(text);
+ * const ids = tokenizer.encode(text);
+ * const split = Math.floor(0.9 * ids.length);
+ * const generator = new TorchGenerator(1337); // torch.manual_seed(1337)
+ * const gpu = await GpuDevice.shared();
+ * using model = await BigramLanguageModel.create(gpu, {
+ *   vocabSize: tokenizer.vocabSize,
+ *   generator,
+ *   lr: 1e-2,
+ * });
+ * const options = { blockSize: 8, batchSize: 4, generator };
+ * const splits = {
+ *   train: new TorchBlockSampler(ids.subarray(0, split), options),
+ *   eval: new TorchBlockSampler(ids.subarray(split), options),
+ * };
+ * const { trainLosses, evals } = await trainBigram(model, splits, {
+ *   steps: 20,
+ *   evalInterval: 10,
+ *   evalIters: 2,
+ * });
+ * assert.equal(trainLosses.length, 20);
+ * assert.deepEqual(evals.map((e) => e.step), [0, 10, 20]);
+ * const sample = await generateTokens(model, generator, [0], 10);
+ * assert.equal(tokenizer.decode(sample).length, 11);
+ * ```
+ */
+export class BigramLanguageModel implements TrainableBigram, Disposable {
+  readonly #gpu: GpuDevice;
+  readonly #vocabSize: number;
+  readonly #table: Tensor<"f32">;
+  readonly #grad: Tensor<"f32">;
+  readonly #expAvg: Tensor<"f32">;
+  readonly #expAvgSq: Tensor<"f32">;
+  readonly #settings: AdamWSettings;
+  readonly #vocabulary: readonly string[] | undefined;
+  #step = 0;
+  #buffers: StepBuffers | undefined;
+  /** Losses of queued steps, on the GPU, `#pendingLosses` of them. */
+  #lossLog: Tensor<"f32"> | undefined;
+  #pendingLosses = 0;
+  /** The queued steps: each runs after the previous one was submitted. */
+  #queue: Promise<void> = Promise.resolve();
+  /** One row of logits and its softmax, for sampling. */
+  #sampleRow: { logits: Tensor<"f32">; probs: Tensor<"f32"> } | undefined;
+  #disposed = false;
+
+  private constructor(
+    gpu: GpuDevice,
+    table: Tensor<"f32">,
+    state: { grad: Tensor<"f32">; expAvg: Tensor<"f32">; expAvgSq: Tensor<"f32"> },
+    settings: AdamWSettings,
+    vocabulary: readonly string[] | undefined,
+  ) {
+    this.#gpu = gpu;
+    this.#vocabSize = table.shape[0];
+    this.#table = table;
+    this.#grad = state.grad;
+    this.#expAvg = state.expAvg;
+    this.#expAvgSq = state.expAvgSq;
+    this.#settings = settings;
+    this.#vocabulary = vocabulary;
+  }
+
+  /**
+   * A model with its table drawn from `generator` (or given as `weight`) and zero AdamW moments.
+   * The table, its gradient and both moments live on the GPU: `16 · V²` bytes.
+   *
+   * @param gpu The device.
+   * @param options The vocabulary size, the generator or the weight, and AdamW's settings.
+   */
+  static async create(
+    gpu: GpuDevice,
+    options: BigramLanguageModelOptions,
+  ): Promise<BigramLanguageModel> {
+    checkGpuDevice("gpu", gpu);
+    checkOptions(options, "{ vocabSize, generator | weight, lr?, ... }");
+    const { vocabSize, generator, weight, vocabulary, maxBindingBytes } = options;
+    checkInteger("vocabSize", vocabSize, 1, MAX_BIGRAM_VOCABULARY);
+    const settings = checkAdamWSettings(options);
+    if ((generator === undefined) === (weight === undefined)) {
+      throw new InputError("options", "need exactly one of generator and weight");
+    }
+    if (generator !== undefined && !(generator instanceof TorchGenerator)) {
+      throw new InputError("generator", `must be a TorchGenerator, got ${describe(generator)}`);
+    }
+    if (weight !== undefined) {
+      if (!(weight instanceof Float32Array) || weight.length !== vocabSize * vocabSize) {
+        throw new InputError(
+          "weight",
+          `must be a Float32Array of vocabSize² = ${vocabSize * vocabSize} values, got ` +
+            describe(weight),
+        );
+      }
+      const bad = weight.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0) throw new InputError(`weight[${bad}]`, `must be finite, got ${weight[bad]}`);
+    }
+    if (vocabulary !== undefined) checkVocabulary(vocabulary, vocabSize);
+    const values = weight ?? generator!.normal(vocabSize * vocabSize);
+    const table = await Tensor.from(gpu, values, {
+      shape: [vocabSize, vocabSize],
+      label: "bigram table",
+      maxBindingBytes,
+    });
+    const made: Tensor[] = [table];
+    try {
+      const grad = await zerosLike(table, "bigram table gradient");
+      made.push(grad);
+      const expAvg = await zerosLike(table, "bigram AdamW exp_avg");
+      made.push(expAvg);
+      const expAvgSq = await zerosLike(table, "bigram AdamW exp_avg_sq");
+      made.push(expAvgSq);
+      return new BigramLanguageModel(
+        gpu,
+        table,
+        { grad, expAvg, expAvgSq },
+        settings,
+        vocabulary === undefined ? undefined : [...vocabulary],
+      );
+    } catch (error) {
+      made.forEach((tensor) => tensor.dispose());
+      throw error;
+    }
+  }
+
+  /**
+   * A model with the table of a file written by {@linkcode BigramLanguageModel.save} (see
+   * {@linkcode readBigramFile}), and the vocabulary stored beside it, if any. Its optimizer
+   * starts afresh.
+   *
+   * @param gpu The device.
+   * @param path The safetensors file.
+   * @param options AdamW's settings for further training, and storage limits.
+   */
+  static async fromSafetensors(
+    gpu: GpuDevice,
+    path: string | URL,
+    options: Partial<AdamWSettings> & TensorStorageOptions = {},
+  ): Promise<BigramLanguageModel> {
+    checkGpuDevice("gpu", gpu);
+    const saved = await readBigramFile(path);
+    return await BigramLanguageModel.create(gpu, { ...options, ...saved });
+  }
+
+  /** The vocabulary size V. */
+  get vocabSize(): number {
+    return this.#vocabSize;
+  }
+
+  /** The `[V, V]` table (the model's only parameter); do not dispose it. */
+  get weight(): Tensor<"f32"> {
+    this.#checkLive();
+    return this.#table;
+  }
+
+  /** The vocabulary given at creation or stored in the file, if any. */
+  get vocabulary(): readonly string[] | undefined {
+    return this.#vocabulary;
+  }
+
+  /** AdamW's settings. */
+  get settings(): Readonly<AdamWSettings> {
+    return this.#settings;
+  }
+
+  /** Optimizer steps taken. */
+  get steps(): number {
+    return this.#step;
+  }
+
+  /**
+   * The note's `forward(inputs, targets)`: the logits `[...inputs.shape, V]` (the table's rows
+   * of the inputs) and, with targets, the mean cross-entropy (over all positions).
+   *
+   * @param inputs Token ids in `[0, V)`, any shape.
+   * @param targets The next ids, shaped like `inputs`.
+   * @returns The logits (a new tensor; dispose it) and the loss (`null` without targets).
+   */
+  async forward(
+    inputs: EmbeddingIds,
+    targets?: EmbeddingIds,
+  ): Promise<{ logits: Tensor<"f32">; loss: number | null }> {
+    this.#checkLive();
+    await this.#queue;
+    const logits = await gather(inputs, this.#table);
+    try {
+      if (targets === undefined) return { logits, loss: null };
+      using loss = await crossEntropy(logits, targets);
+      return { logits, loss: await lossItem(loss) };
+    } catch (error) {
+      logits.dispose();
+      throw error;
+    }
+  }
+
+  /** The mean cross-entropy of a batch, without a gradient. */
+  async loss(batch: Batch): Promise<number> {
+    this.#checkLive();
+    const ids = this.#copyBatch(batch);
+    await this.#queue;
+    const b = await this.#load(ids);
+    await this.#run([
+      gatherCall(this.#table, b.inputsBinding, b.logits),
+      rowStatsCall(b.logits, b.targetsBinding, b.stats, b.rowLosses),
+      meanCall(b.rowLosses, b.loss),
+    ]);
+    return await lossItem(b.loss);
+  }
+
+  /**
+   * Queues one training step on a batch: logits, loss, `zero_grad`, backward, AdamW step. The
+   * batch's ids are copied before this returns (the sampler may overwrite them); the loss joins
+   * {@linkcode BigramLanguageModel.takeLosses}, which also reports a failed step.
+   */
+  trainStep(batch: Batch): void {
+    this.#checkLive();
+    const ids = this.#copyBatch(batch);
+    const step = ++this.#step;
+    const slot = this.#pendingLosses++;
+    this.#queue = this.#queue.then(() => this.#runStep(ids, step, slot));
+  }
+
+  async #runStep(ids: BatchIds, step: number, slot: number): Promise<void> {
+    const b = await this.#load(ids);
+    const log = await this.#lossLogFor(slot + 1);
+    await this.#run([
+      gatherCall(this.#table, b.inputsBinding, b.logits),
+      rowStatsCall(b.logits, b.targetsBinding, b.stats, b.rowLosses),
+      meanCall(b.rowLosses, b.loss),
+      gradCall(b.logits, b.targetsBinding, b.stats, b.gradLogits),
+    ]);
+    await this.#gpu.checked("bigram step", (device) => {
+      const encoder = device.createCommandEncoder({ label: "bigram step" });
+      encoder.copyBufferToBuffer(b.loss.buffer, 0, log.buffer, slot * 4, 4);
+      // zero_grad: the dense gradient starts from zero every step.
+      for (const segment of this.#grad.segments) encoder.clearBuffer(segment.buffer);
+      device.queue.submit([encoder.finish()]);
+    });
+    await this.#run([
+      embeddingBackwardCall(b.gradLogits, ids.inputs, this.#grad),
+      adamwCall(this.#table, this.#grad, this.#expAvg, this.#expAvgSq, {
+        ...this.#settings,
+        step,
+      }),
+    ]);
+  }
+
+  /** The losses of the steps queued since the last call, in order (waits for them). */
+  async takeLosses(): Promise<Float32Array> {
+    this.#checkLive();
+    await this.#queue;
+    const count = this.#pendingLosses;
+    if (count === 0) return new Float32Array(0);
+    const losses = await this.#lossLog!.readRows(0, count);
+    this.#pendingLosses = 0;
+    return losses;
+  }
+
+  /** The softmax of the logits after token `id` (its table row), as `F.softmax(logits[:, -1, :])`. */
+  async nextTokenProbabilities(id: number): Promise<Float32Array> {
+    this.#checkLive();
+    checkInteger("id", id, 0, this.#vocabSize - 1);
+    await this.#queue;
+    this.#sampleRow ??= {
+      logits: await Tensor.zeros(this.#gpu, [1, this.#vocabSize], "f32", "bigram sample logits"),
+      probs: await Tensor.zeros(this.#gpu, [1, this.#vocabSize], "f32", "bigram sample probs"),
+    };
+    const { logits, probs } = this.#sampleRow;
+    await this.#run([
+      gatherCall(this.#table, Uint32Array.of(id), logits),
+      softmaxCall(logits, probs),
+    ]);
+    const values = await probs.read();
+    const bad = values.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0) {
+      throw new InputError(
+        "weight",
+        `row ${id} holds NaN or infinite values: the model diverged; a lower learning rate avoids it`,
+      );
+    }
+    return values;
+  }
+
+  /** The note's `estimate_loss` over two samplers (see `estimateLoss`). */
+  estimateLoss(splits: Splits, evalIters: number): Promise<SplitLosses> {
+    return estimateLoss(this, splits, evalIters);
+  }
+
+  /** The note's `generate` (see `generateTokens`): the context followed by new tokens. */
+  generate(
+    generator: TorchGenerator,
+    context: ArrayLike<number>,
+    maxNewTokens: number,
+  ): Promise<Uint32Array> {
+    return generateTokens(this, generator, context, maxNewTokens);
+  }
+
+  /** A copy of the table, `V × V` row-major, after the queued steps. */
+  async readTable(): Promise<Float32Array> {
+    this.#checkLive();
+    await this.#queue;
+    return await this.#table.read();
+  }
+
+  /**
+   * Writes the table to a safetensors file (`embedding_token_table.weight`, F32 `[V, V]`, the
+   * note's `state_dict` key), with the vocabulary in the metadata when the model has one:
+   * atomically, and never over an existing file unless `overwrite`.
+   *
+   * @param path The file to write; its folder must exist.
+   * @param options `overwrite`.
+   */
+  async save(path: string | URL, options: BigramSaveOptions = {}): Promise<void> {
+    checkOptions(options, "{ overwrite? }");
+    const data = await this.readTable();
+    const metadata: Record<string, string> = { format: "pt" };
+    if (this.#vocabulary !== undefined) {
+      metadata[VOCABULARY_METADATA_KEY] = JSON.stringify(this.#vocabulary);
+    }
+    await writeSafetensors(path, {
+      [BIGRAM_TENSOR_NAME]: { dtype: "F32", shape: [this.#vocabSize, this.#vocabSize], data },
+    }, { metadata, overwrite: options.overwrite ?? false });
+  }
+
+  /** Frees the GPU memory. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const tensor of [this.#table, this.#grad, this.#expAvg, this.#expAvgSq]) tensor.dispose();
+    this.#buffers?.[Symbol.dispose]();
+    this.#lossLog?.dispose();
+    this.#sampleRow?.logits.dispose();
+    this.#sampleRow?.probs.dispose();
+  }
+
+  /** Frees the GPU memory (what `using` calls). */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  #checkLive(): void {
+    if (this.#disposed) throw new InputError("model", "is disposed");
+  }
+
+  /** Checks a batch's ids and copies them (the sampler reuses its arrays). */
+  #copyBatch(batch: Batch): BatchIds {
+    if (batch === null || typeof batch !== "object") {
+      throw new InputError("batch", `must be a Batch, got ${describe(batch)}`);
+    }
+    const rows = batch.rows * batch.seqLength;
+    if (!Number.isInteger(rows) || rows < 1) {
+      throw new InputError("batch", `must hold at least one row of ids, got ${rows} ids`);
+    }
+    const copy = (name: string, ids: unknown) => {
+      if (!(ids instanceof Uint32Array) || ids.length < rows) {
+        throw new InputError(
+          `batch.${name}`,
+          `must be a Uint32Array of ${rows} ids, got ${describe(ids)}`,
+        );
+      }
+      const out = ids.slice(0, rows);
+      for (let i = 0; i < rows; i++) {
+        if (out[i] >= this.#vocabSize) {
+          throw new InputError(
+            `batch.${name}[${i}]`,
+            `must be an id in [0, ${this.#vocabSize - 1}], got ${out[i]}`,
+          );
+        }
+      }
+      return out;
+    };
+    return { inputs: copy("inputs", batch.inputs), targets: copy("targets", batch.targets) };
+  }
+
+  /** The step buffers for a batch of these ids (made or remade for a new size), ids written. */
+  async #load(ids: BatchIds): Promise<StepBuffers> {
+    const rows = ids.inputs.length;
+    if (this.#buffers?.rows !== rows) {
+      this.#buffers?.[Symbol.dispose]();
+      this.#buffers = undefined;
+      this.#buffers = await stepBuffers(this.#gpu, rows, this.#vocabSize);
+    }
+    const b = this.#buffers;
+    this.#gpu.write(b.inputs.buffer, ids.inputs);
+    this.#gpu.write(b.targets.buffer, ids.targets);
+    return b;
+  }
+
+  async #run(calls: readonly KernelCall[]): Promise<void> {
+    for (const { kernel, run } of calls) await kernel.run(this.#gpu, run);
+  }
+
+  async #lossLogFor(count: number): Promise<Tensor<"f32">> {
+    const capacity = this.#lossLog?.size ?? 0;
+    if (count <= capacity) return this.#lossLog!;
+    const grown = await Tensor.zeros(
+      this.#gpu,
+      [Math.max(1024, 2 * capacity)],
+      "f32",
+      "bigram losses",
+    );
+    if (this.#lossLog !== undefined) {
+      const old = this.#lossLog;
+      await this.#gpu.checked("bigram losses", (device) => {
+        const encoder = device.createCommandEncoder();
+        encoder.copyBufferToBuffer(old.buffer, 0, grown.buffer, 0, old.byteLength);
+        device.queue.submit([encoder.finish()]);
+      });
+      old.dispose();
+    }
+    return this.#lossLog = grown;
+  }
+}
+
+/** Checks that a vocabulary has `size` distinct single characters. */
+function checkVocabulary(vocabulary: unknown, size: number, where = "vocabulary"): void {
+  if (!Array.isArray(vocabulary) || vocabulary.length !== size) {
+    throw new InputError(
+      where,
+      `must list ${size} characters (one per table row), got ${describe(vocabulary)}`,
+    );
+  }
+  const seen = new Set<string>();
+  vocabulary.forEach((char, i) => {
+    if (typeof char !== "string" || [...char].length !== 1 || seen.has(char)) {
+      throw new InputError(
+        where,
+        `entry ${i} must be a single character, not repeated, got ${describe(char)}`,
+      );
+    }
+    seen.add(char);
+  });
+}
+
+/** Allocates the step buffers for `rows` ids of a vocabulary of `vocab`. */
+async function stepBuffers(gpu: GpuDevice, rows: number, vocab: number): Promise<StepBuffers> {
+  const made: Tensor[] = [];
+  const keep = async <D extends "f32" | "u32">(shape: number[], dtype: D, label: string) => {
+    const tensor = await Tensor.zeros(gpu, shape, dtype, `bigram ${label}`);
+    made.push(tensor);
+    return tensor;
+  };
+  try {
+    const inputs = await keep([rows], "u32", "inputs");
+    const targets = await keep([rows], "u32", "targets");
+    return {
+      rows,
+      inputs,
+      targets,
+      inputsBinding: { buffer: inputs.buffer },
+      targetsBinding: { buffer: targets.buffer },
+      logits: await keep([rows, vocab], "f32", "logits"),
+      gradLogits: await keep([rows, vocab], "f32", "logits gradient"),
+      stats: await keep([rows, 2], "f32", "row stats"),
+      rowLosses: await keep([rows], "f32", "row losses"),
+      loss: await keep([], "f32", "loss"),
+      [Symbol.dispose]: () => made.forEach((tensor) => tensor.dispose()),
+    };
+  } catch (error) {
+    made.forEach((tensor) => tensor.dispose());
+    throw error;
+  }
+}
+
+/** A saved bigram table, read by {@linkcode readBigramFile}. */
+export interface SavedBigram {
+  /** V. */
+  vocabSize: number;
+  /** The `[V, V]` table, row-major. */
+  weight: Float32Array;
+  /** The vocabulary stored in the metadata, if any. */
+  vocabulary?: string[];
+}
+
+/**
+ * Reads a bigram table on the CPU: a safetensors file with a square `embedding_token_table.weight`
+ * (F32, F16 or BF16; finite values) and, optionally, metadata `"vocabulary"`: a JSON array of V
+ * distinct characters. Every problem is an {@linkcode InputError} naming the file.
+ *
+ * @param path The safetensors file.
+ */
+export async function readBigramFile(path: string | URL): Promise<SavedBigram> {
+  using file = await openSafetensors(path);
+  const where = file.path;
+  const info = file.tensors.find((tensor) => tensor.name === BIGRAM_TENSOR_NAME);
+  if (info === undefined) {
+    throw new InputError(
+      where,
+      `has no tensor ${JSON.stringify(BIGRAM_TENSOR_NAME)} (it holds ${
+        file.tensors.map((tensor) => JSON.stringify(tensor.name)).join(", ") || "no tensors"
+      }): not a saved bigram model`,
+    );
+  }
+  const [rows, columns] = info.shape;
+  if (info.shape.length !== 2 || rows !== columns || rows < 1) {
+    throw new InputError(
+      where,
+      `has ${BIGRAM_TENSOR_NAME} of shape [${info.shape.join(", ")}]; a bigram table is ` +
+        "square, [vocabulary, vocabulary]",
+    );
+  }
+  if (!["F32", "F16", "BF16"].includes(info.dtype)) {
+    throw new InputError(
+      where,
+      `has ${BIGRAM_TENSOR_NAME} of dtype ${info.dtype}; F32, F16 or BF16 needed`,
+    );
+  }
+  if (rows > MAX_BIGRAM_VOCABULARY) {
+    throw new InputError(
+      where,
+      `has a ${rows} × ${rows} table; at most ${MAX_BIGRAM_VOCABULARY} rows are supported`,
+    );
+  }
+  const raw = file.metadata[VOCABULARY_METADATA_KEY];
+  let vocabulary: string[] | undefined;
+  if (raw !== undefined) {
+    try {
+      vocabulary = JSON.parse(raw);
+    } catch {
+      vocabulary = undefined;
+    }
+    if (!Array.isArray(vocabulary)) {
+      throw new InputError(
+        where,
+        `has metadata "${VOCABULARY_METADATA_KEY}" that is not a JSON array of characters`,
+      );
+    }
+    checkVocabulary(vocabulary, rows, where);
+  }
+  const weight = await file.readTensor(BIGRAM_TENSOR_NAME);
+  const bad = weight.findIndex((x) => !Number.isFinite(x));
+  if (bad >= 0) {
+    throw new InputError(
+      where,
+      `has a non-finite value (${weight[bad]}) in ${BIGRAM_TENSOR_NAME} at element ${bad}`,
+    );
+  }
+  return vocabulary === undefined
+    ? { vocabSize: rows, weight }
+    : { vocabSize: rows, weight, vocabulary };
+}
