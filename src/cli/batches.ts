@@ -80,7 +80,9 @@ function parse(args: readonly string[]) {
 async function run(settings: ReturnType<typeof parse>): Promise<Shown> {
   const text = await readTextArgument(settings.positionals);
   const tokenizer = tokenizerFromOptions(settings.options, text);
-  const loader = buildLoader(text, { ...settings.loaderOptions, tokenizer }, OPTIONS);
+  // Each batch is copied (nestedBatch) before the next: one set of arrays serves them all.
+  const loaderOptions = { ...settings.loaderOptions, tokenizer, reuseBuffers: true };
+  const loader = buildLoader(text, loaderOptions, OPTIONS);
   const firstBatches: ReturnType<typeof nestedBatch>[] = [];
   let lastBatch: ReturnType<typeof nestedBatch> | undefined;
   for (const batch of loader.batches(settings.epoch)) {

@@ -50,6 +50,7 @@ import {
 import {
   asOptionError,
   type OptionSpecs,
+  outsideMessage,
   parseArgs,
   readTextArgument,
   runCli,
@@ -127,8 +128,7 @@ async function openWeights(path: string): Promise<Weights> {
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       throw new InputError(
         "--weights",
-        `cannot read ${userPath(path)}: the task may read files only under the directory it is ` +
-          "run from; run it from a folder that holds the file",
+        outsideMessage(COMMAND, "read", userPath(path), { flag: "--weights" }),
       );
     }
     if (error instanceof InputError && error.parameter === userPath(path)) {
@@ -255,6 +255,7 @@ async function prepare(settings: Settings): Promise<Prepared> {
       stride: settings.stride,
       dropLast: settings.dropLast,
       shuffle: false,
+      reuseBuffers: settings.all, // --all sends each batch to the GPU before it makes the next
     }, OPTIONS);
     const cpu = {
       tokenize: tokenizeTimer.ms,
@@ -279,9 +280,6 @@ async function prepare(settings: Settings): Promise<Prepared> {
 interface FirstBatch {
   gpu: GpuDevice;
   batch: Batch;
-  shape: number[];
-  inputs: Uint32Array;
-  targets: Uint32Array;
   tokenShape: readonly number[];
   positionShape: readonly number[];
   outputShape: readonly number[];
@@ -294,20 +292,14 @@ interface FirstBatch {
 /** Embeds the first batch, as the book's `next(iter(dataloader))`, and reads back what is shown. */
 async function embedFirstBatch(input: Prepared, json: boolean): Promise<FirstBatch> {
   const [batch] = input.loader;
-  const shape = [batch.rows, batch.seqLength];
-  const inputs = batch.inputs.slice(0, batch.rows * batch.seqLength);
-  const targets = batch.targets.slice(0, batch.rows * batch.seqLength);
   const gpu = await GpuDevice.shared();
   using embedding = await input.createEmbedding(gpu);
   input.weights?.file.close(); // the tables are on the GPU now
-  using output = await embedding.forward({ data: inputs, shape });
+  using output = await embedding.forward(batch);
   const tokenWeight = embedding.token.weight;
   const result: FirstBatch = {
     gpu,
     batch,
-    shape,
-    inputs,
-    targets,
     tokenShape: [...tokenWeight.shape],
     positionShape: [...embedding.position.weight.shape],
     outputShape: [...output.shape],
@@ -368,9 +360,11 @@ function printFirstBatch(input: Prepared, settings: Settings, result: FirstBatch
         `${describeTable(weights.position)})`,
     );
   }
-  console.log("\nToken IDs:\n", formatTensor(Int32Array.from(result.inputs), result.shape));
-  console.log("\nTargets:\n", formatTensor(Int32Array.from(result.targets), result.shape));
-  console.log("\nInputs shape:\n", torchSize(result.shape));
+  const { batch } = result;
+  const shape = [batch.rows, batch.seqLength];
+  console.log("\nToken IDs:\n", formatTensor(Int32Array.from(batch.inputs), shape));
+  console.log("\nTargets:\n", formatTensor(Int32Array.from(batch.targets), shape));
+  console.log("\nInputs shape:\n", torchSize(shape));
   console.log(`\nToken embedding table: ${torchSize(result.tokenShape)}`);
   console.log(`Position embedding table: ${torchSize(result.positionShape)}`);
   console.log(`Input embeddings (token + position): ${torchSize(result.outputShape)}`);

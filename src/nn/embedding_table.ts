@@ -8,31 +8,82 @@ import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { planTensorStorage, Tensor } from "../gpu/tensor.ts";
 import { type EmbeddingInit, initialWeight } from "./embedding_init.ts";
+import { Parameter } from "./parameter.ts";
 
 const TABLE_DTYPES: readonly TableDType[] = ["f32", "f16"];
 
 /**
  * What the embedding layers ({@linkcode TokenEmbedding}, {@linkcode PositionalEmbedding}) share:
- * a `[rows, dim]` weight table on the GPU, freed with the layer.
+ * a `[rows, dim]` weight table on the GPU, freed with the layer, and (for an `f32` table that is
+ * learned) the table as a trainable {@linkcode Parameter} with its gradient.
  */
 export abstract class EmbeddingTable<D extends TableDType = TableDType> {
   /** The `[rows, dim]` table (`f32`, or `f16` for a token table created so). */
   readonly weight: Tensor<D>;
   /** The embedding dimension (columns). */
   readonly dim: number;
+  /**
+   * Whether the table is learned (`true`: a parameter with a gradient) or fixed (`false`, as
+   * the sinusoidal encoding of {@linkcode PositionalEmbedding.sinusoidal}).
+   */
+  readonly trainable: boolean;
+  readonly #parameterName: string;
+  #parameter: Parameter | undefined;
 
   /**
    * Holds `weight`.
    *
    * @param weight The table, a 2-D tensor.
+   * @param parameterName The table's name as a parameter, e.g. `"token.weight"`.
+   * @param trainable Whether it is learned (default `true`).
    */
-  protected constructor(weight: Tensor<D>) {
+  protected constructor(weight: Tensor<D>, parameterName: string, trainable = true) {
     this.weight = weight;
     this.dim = weight.shape[1];
+    this.trainable = trainable;
+    this.#parameterName = parameterName;
   }
 
-  /** Frees the table. */
+  /**
+   * The table as a trainable {@linkcode Parameter} (the weight and its gradient), for an
+   * optimizer such as {@linkcode AdamW}, as `nn.Embedding.parameters()`: `[weight]`, or `[]`
+   * for a fixed table. Only an `f32` table trains.
+   *
+   * @returns The parameters.
+   */
+  parameters(): Parameter[] {
+    const parameter = this.parameter();
+    return parameter === undefined ? [] : [parameter];
+  }
+
+  /**
+   * The table's accumulated gradient, shaped like it (PyTorch's `weight.grad`): `undefined`
+   * before the first backward pass, and always for a fixed table.
+   */
+  get grad(): Tensor<"f32"> | undefined {
+    return this.#parameter?.grad;
+  }
+
+  /** Sets the table's gradient to zero (as PyTorch 1.13's `zero_grad()`). */
+  async zeroGrad(): Promise<void> {
+    await this.#parameter?.zeroGrad();
+  }
+
+  /** The weight as a parameter (made on first use); `undefined` for a fixed table. */
+  protected parameter(): Parameter | undefined {
+    if (!this.trainable) return undefined;
+    if (this.weight.dtype !== "f32") {
+      throw new InputError(
+        "dtype",
+        `is ${this.weight.dtype}: only an f32 table trains (create it with dtype "f32")`,
+      );
+    }
+    return this.#parameter ??= new Parameter(this.#parameterName, this.weight as Tensor<"f32">);
+  }
+
+  /** Frees the table and its gradient. */
   dispose(): void {
+    this.#parameter?.dispose();
     this.weight.dispose();
   }
 

@@ -7,8 +7,11 @@ import {
   gatherPositionalAddCall,
 } from "../gpu/kernels/embedding/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
+import type { Batch } from "../batches/batch.ts";
+import { checkNotFlatBatch, layerIds } from "./_layer_ids.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { TokenStream } from "../gpu/token_stream.ts";
+import type { Parameter } from "./parameter.ts";
 import { PositionalEmbedding } from "./positional_embedding.ts";
 import { TokenEmbedding, type TokenEmbeddingOptions } from "./token_embedding.ts";
 import { checkPositionTableSize, checkTokenTable } from "./embedding_table.ts";
@@ -232,13 +235,86 @@ export class InputEmbedding<D extends TableDType = "f32"> {
 
   /**
    * Token plus position embeddings of `ids` `[..., seq]` (seq <= contextLength), giving
-   * `[...ids.shape, dim]`; ids outside the vocabulary are rejected before any GPU work.
+   * `[...ids.shape, dim]`, or of a data loader's {@linkcode Batch}, giving
+   * `[batch.rows, batch.seqLength, dim]`; ids outside the vocabulary are rejected before any GPU
+   * work. A flat array longer than `contextLength` is refused: it would be one sequence.
    *
-   * @param ids Token ids, e.g. a batch `[batchSize, maxLength]`.
+   * @example A batch from a data loader, as `input_embeddings = token_embeddings + pos_embeddings`
+   * ```ts
+   * import { createDataLoaderV1, GpuDevice, InputEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const text = await Deno.readTextFile(new URL("../../data/the-verdict.txt", import.meta.url));
+   * const loader = createDataLoaderV1(text, { batchSize: 8, maxLength: 4, stride: 4, shuffle: false });
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await InputEmbedding.create(gpu, { vocabSize: 50257, contextLength: 4, dim: 256, seed: 123 });
+   * for (const batch of loader) {
+   *   using x = await embedding.forward(batch);
+   *   assert.deepEqual(x.shape, [8, 4, 256]);
+   *   break;
+   * }
+   * ```
+   *
+   * @param ids Token ids, e.g. `[batchSize, maxLength]` nested arrays, or a batch.
    * @returns A new tensor; dispose it when done.
    */
-  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
-    return gatherPositionalAdd(ids, this.token.weight, this.position.weight);
+  forward(ids: EmbeddingIds | Batch): Promise<Tensor<"f32">> {
+    try {
+      const kernelIds = layerIds(ids);
+      checkNotFlatBatch(kernelIds, this.position.contextLength);
+      return gatherPositionalAdd(kernelIds, this.token.weight, this.position.weight);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Both tables as trainable {@linkcode Parameter}s, for an optimizer such as {@linkcode AdamW}:
+   * the token table, then the position table (unless it is the fixed sinusoidal encoding).
+   *
+   * @returns The parameters.
+   */
+  parameters(): Parameter[] {
+    return [...this.token.parameters(), ...this.position.parameters()];
+  }
+
+  /**
+   * Adds both tables' gradients for a gradient of {@linkcode InputEmbedding.forward}'s output:
+   * the token table's by id ({@linkcode TokenEmbedding.backward}) and the position table's
+   * summed over the batch ({@linkcode PositionalEmbedding.backward}); read them as
+   * `token.grad` and `position.grad`. Gradients accumulate until
+   * {@linkcode InputEmbedding.zeroGrad}.
+   *
+   * @example The book's layers trained on `loss = sum(out * R)`, whose gradient is `R`
+   * ```ts
+   * import { AdamW, GpuDevice, InputEmbedding, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await InputEmbedding.create(gpu, { vocabSize: 10, contextLength: 2, dim: 3, seed: 123 });
+   * using optimizer = new AdamW(embedding.parameters(), { lr: 1e-3 });
+   * const ids = [[4, 7], [4, 1]]; // id 4 occurs twice
+   * using R = await Tensor.from(gpu, [[[1, 1, 1], [2, 2, 2]], [[3, 3, 3], [4, 4, 4]]]);
+   * await optimizer.zeroGrad();
+   * await embedding.backward(ids, R);
+   * const tokenGrad = await embedding.token.grad!.toArray() as number[][];
+   * assert.deepEqual(tokenGrad[4], [4, 4, 4]); // 1 + 3
+   * assert.deepEqual(await embedding.position.grad!.toArray(), [[4, 4, 4], [6, 6, 6]]);
+   * await optimizer.step();
+   * ```
+   *
+   * @param ids The ids given to `forward`, `[..., seq]`.
+   * @param gradOutput The gradient of `forward(ids)`, `f32 [...ids.shape, dim]`.
+   */
+  async backward(ids: EmbeddingIds, gradOutput: Tensor<"f32">): Promise<void> {
+    await this.token.backward(ids, gradOutput);
+    await this.position.backward(gradOutput);
+  }
+
+  /** Sets both tables' gradients to zero (as PyTorch 1.13's `zero_grad()`). */
+  async zeroGrad(): Promise<void> {
+    await this.token.zeroGrad();
+    await this.position.zeroGrad();
   }
 
   /**

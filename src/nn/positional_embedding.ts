@@ -2,9 +2,11 @@ import { checkInteger, checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import { positionalAdd } from "../gpu/kernels/embedding/positional_add.ts";
-import type { Tensor } from "../gpu/tensor.ts";
+import { positionalBackward } from "../gpu/kernels/embedding_backward/positional_backward.ts";
+import { Tensor } from "../gpu/tensor.ts";
 import type { EmbeddingInit } from "./embedding_init.ts";
 import { checkPositionTableSize, createTable, EmbeddingTable } from "./embedding_table.ts";
+import { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
 import {
   findTable,
   planPositionTable,
@@ -46,9 +48,49 @@ export class PositionalEmbedding extends EmbeddingTable<"f32"> {
   /** The number of positions: sequences may be at most this long. */
   readonly contextLength: number;
 
-  private constructor(weight: Tensor<"f32">) {
-    super(weight);
+  private constructor(weight: Tensor<"f32">, trainable = true) {
+    super(weight, "position.weight", trainable);
     this.contextLength = weight.shape[0];
+  }
+
+  /**
+   * The original Transformer's fixed positional encoding instead of a learned table:
+   * `sin(pos / 10000^(2i / dim))` in even columns, `cos` in odd ones (see
+   * {@linkcode sinusoidalPositionalEncoding}). It has no parameters: `parameters()` is empty,
+   * `backward` does nothing, and an optimizer never changes it.
+   *
+   * @example In place of the book's learned table
+   * ```ts
+   * import { GpuDevice, InputEmbedding, PositionalEmbedding, TokenEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * const token = await TokenEmbedding.create(gpu, 10, 4, { seed: 123 });
+   * const position = await PositionalEmbedding.sinusoidal(gpu, 8, 4);
+   * using embedding = new InputEmbedding(token, position);
+   * assert.equal(position.trainable, false);
+   * assert.equal(embedding.parameters().length, 1); // the token table only
+   * using first = await position.forward(2);
+   * assert.deepEqual((await first.toArray() as number[][])[0], [0, 1, 0, 1]);
+   * ```
+   *
+   * @param gpu The device to hold the table.
+   * @param contextLength The number of positions, an integer >= 1.
+   * @param dim The embedding dimension, an integer >= 1.
+   * @returns The fixed embedding; dispose it when done.
+   */
+  static async sinusoidal(
+    gpu: GpuDevice,
+    contextLength: number,
+    dim: number,
+  ): Promise<PositionalEmbedding> {
+    checkGpuDevice("gpu", gpu);
+    checkPositionTableSize(gpu, contextLength, dim);
+    const weight = await Tensor.from(gpu, sinusoidalPositionalEncoding(contextLength, dim), {
+      shape: [contextLength, dim],
+      label: "sinusoidal positional encoding",
+    });
+    return new PositionalEmbedding(weight, false);
   }
 
   /**
@@ -141,5 +183,31 @@ export class PositionalEmbedding extends EmbeddingTable<"f32"> {
    */
   addTo(x: Tensor<"f32">): Promise<Tensor<"f32">> {
     return positionalAdd(x, this.weight);
+  }
+
+  /**
+   * Adds the table's gradient for a gradient of `x + positions` (see
+   * {@linkcode PositionalEmbedding.addTo}) to {@linkcode PositionalEmbedding.grad}: row `t`
+   * gets the sum over the batch of `gradOutput[..., t, :]`, added in a fixed order. Rows past
+   * the sequence length get nothing. Does nothing for the fixed sinusoidal encoding.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, PositionalEmbedding, Tensor } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using positions = await PositionalEmbedding.create(gpu, 3, 2, { seed: 1 });
+   * using gradOutput = await Tensor.from(gpu, [[[1, 2], [3, 4]], [[10, 20], [30, 40]]]);
+   * await positions.backward(gradOutput);
+   * assert.deepEqual(await positions.grad!.toArray(), [[11, 22], [33, 44], [0, 0]]);
+   * ```
+   *
+   * @param gradOutput The gradient of the sum, `f32 [..., seq, dim]` with `seq <= contextLength`.
+   */
+  async backward(gradOutput: Tensor<"f32">): Promise<void> {
+    const parameter = this.parameter();
+    if (parameter === undefined) return;
+    await positionalBackward(gradOutput, await parameter.gradTensor());
   }
 }

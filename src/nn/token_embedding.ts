@@ -2,7 +2,10 @@ import { checkOptions } from "../util/checks.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
+import { embeddingBackward } from "../gpu/kernels/embedding_backward/embedding_backward.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
+import type { Batch } from "../batches/batch.ts";
+import { layerIds } from "./_layer_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { EmbeddingInit } from "./embedding_init.ts";
@@ -86,7 +89,7 @@ export class TokenEmbedding<D extends TableDType = "f32"> extends EmbeddingTable
   readonly vocabSize: number;
 
   private constructor(weight: Tensor<D>) {
-    super(weight);
+    super(weight, "token.weight");
     this.vocabSize = weight.shape[0];
   }
 
@@ -180,13 +183,47 @@ export class TokenEmbedding<D extends TableDType = "f32"> extends EmbeddingTable
   }
 
   /**
-   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`; ids outside the
-   * vocabulary are rejected before any GPU work.
+   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`, or of a data loader's
+   * {@linkcode Batch}, giving `[batch.rows, batch.seqLength, dim]`; ids outside the vocabulary
+   * are rejected before any GPU work.
    *
-   * @param ids Token ids in `[0, vocabSize)`.
+   * @param ids Token ids in `[0, vocabSize)`, or a batch.
    * @returns A new `f32` tensor; dispose it when done.
    */
-  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
-    return gather(ids, this.weight);
+  forward(ids: EmbeddingIds | Batch): Promise<Tensor<"f32">> {
+    try {
+      return gather(layerIds(ids), this.weight);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Adds the gradient of the table for a gradient of {@linkcode TokenEmbedding.forward}'s output
+   * to {@linkcode EmbeddingTable.grad} (made on first use, zeros): each row of `gradOutput` goes
+   * to the row of its id, so a token that occurs k times gets k contributions, and rows no id
+   * touches get nothing (a dense gradient, as `nn.Embedding`'s default). Gradients accumulate
+   * over calls, as PyTorch's do, until {@linkcode EmbeddingTable.zeroGrad}. Deterministic: no
+   * atomics, the rows of one id added in ascending order (see {@linkcode embeddingBackward}).
+   * Only an `f32` table trains.
+   *
+   * @example
+   * ```ts
+   * import { GpuDevice, Tensor, TokenEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await TokenEmbedding.create(gpu, 3, 2, { seed: 1 });
+   * using gradOutput = await Tensor.from(gpu, [[1, 2], [10, 20], [100, 200]]);
+   * await embedding.backward([2, 0, 2], gradOutput); // the ids of the forward pass
+   * assert.deepEqual(await embedding.grad!.toArray(), [[10, 20], [0, 0], [101, 202]]);
+   * ```
+   *
+   * @param ids The ids given to `forward`, in `[0, vocabSize)`.
+   * @param gradOutput The gradient of `forward(ids)`, `f32 [...ids.shape, dim]`.
+   */
+  async backward(ids: EmbeddingIds, gradOutput: Tensor<"f32">): Promise<void> {
+    const parameter = this.parameter()!;
+    await embeddingBackward(gradOutput, ids, await parameter.gradTensor());
   }
 }

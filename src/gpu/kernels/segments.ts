@@ -57,3 +57,13 @@ export function segmentBinding(tensor: Tensor, index: number): GPUBufferBinding 
   const { buffer, offset, size } = tensor.segments[index];
   return { buffer, offset, size };
 }
+
+/** Sets every element of `tensor` to zero on the GPU (a clear of each segment, one submit). */
+export async function fillZeros(tensor: Tensor): Promise<void> {
+  const segments = tensor.segments;
+  await tensor.device.checked(`zeroing ${tensor.label}`, (device) => {
+    const encoder = device.createCommandEncoder({ label: `zero ${tensor.label}` });
+    for (const { buffer, offset, size } of segments) encoder.clearBuffer(buffer, offset, size);
+    device.queue.submit([encoder.finish()]);
+  });
+}

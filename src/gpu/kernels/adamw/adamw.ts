@@ -1,8 +1,9 @@
 import code from "../../../../shaders/adamw/adamw.wgsl" with { type: "text" };
 import { InputError } from "../../../util/errors.ts";
+import type { GpuDevice } from "../../device.ts";
 import type { Tensor } from "../../tensor.ts";
 import { type Dispatch, dispatchGrid, type KernelCall, kernelFor } from "../compute_kernel.ts";
-import { checkSameLayout, segmentBinding } from "../segments.ts";
+import { checkSameLayout } from "../segments.ts";
 import { checkFloatTensor, sameDevice } from "../tensor_checks.ts";
 import { adamwFactors, type AdamWHyperparameters } from "./cpu_reference.ts";
 
@@ -10,10 +11,32 @@ export type { AdamWHyperparameters };
 
 const WORKGROUP_SIZE = 64;
 
-const scalarKernel = kernelFor(
+const kernel = kernelFor(
   "adamw",
-  [`const WORKGROUP_SIZE: u32 = ${WORKGROUP_SIZE}u;`, "alias E = f32;", code].join("\n"),
+  [`const WORKGROUP_SIZE: u32 = ${WORKGROUP_SIZE}u;`, code].join("\n"),
 );
+
+/**
+ * 16-byte buffers per device for the vec4 bindings of a tensor of fewer than 4 elements (its
+ * own buffer is too small to bind as vec4s; the kernel then touches only its f32 bindings): one
+ * for the gradient's read-only binding, one for the others (WebGPU forbids one buffer in both).
+ */
+const placeholders = new WeakMap<GpuDevice, GPUBuffer>();
+const readPlaceholders = new WeakMap<GpuDevice, GPUBuffer>();
+
+function placeholder(gpu: GpuDevice, read: boolean): GPUBufferBinding {
+  const cache = read ? readPlaceholders : placeholders;
+  let buffer = cache.get(gpu);
+  if (buffer === undefined) {
+    buffer = gpu.createBuffer({
+      label: "adamw placeholder",
+      size: 16,
+      usage: GPUBufferUsage.STORAGE,
+    });
+    cache.set(gpu, buffer);
+  }
+  return { buffer, offset: 0, size: 16 };
+}
 
 /**
  * One AdamW step on the GPU, exactly as `torch.optim.AdamW` computes it on the CPU (decoupled
@@ -56,6 +79,10 @@ export async function adamwStep(
     checkFloatTensor(name, tensor, { atLeast: 0 });
   }
   const gpu = sameDevice({ param, grad, expAvg, expAvgSq });
+  const distinct = new Set([param, grad, expAvg, expAvgSq]).size === 4;
+  if (!distinct) {
+    throw new InputError("grad", "param, grad, expAvg and expAvgSq must be four different tensors");
+  }
   checkSameLayout("grad", grad, param, "param");
   checkSameLayout("expAvg", expAvg, param, "param");
   checkSameLayout("expAvgSq", expAvgSq, param, "param");
@@ -107,22 +134,46 @@ export function adamwCall(
     0,
     0,
   ]);
-  const max = param.device.limits.maxComputeWorkgroupsPerDimension;
+  const gpu = param.device;
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const alignment = gpu.limits.minStorageBufferOffsetAlignment;
   const rowElements = param.shape.length === 0 ? 1 : param.size / Math.max(1, param.shape[0]);
-  const dispatches: Dispatch[] = param.segments.map((segment, index) => {
+  const tensors = [param, grad, expAvg, expAvgSq];
+  const dispatches: Dispatch[] = [];
+  param.segments.forEach((segment, index) => {
     const count = segment.rows * rowElements;
+    if (count === 0) return;
+    const count4 = Math.floor(count / 4);
+    const tailCount = count % 4;
+    // The f32 view starts at the last offset the device accepts before the tail.
+    const tailByte = Math.floor((count4 * 16) / alignment) * alignment;
     const uniforms = new Uint32Array(floats.buffer.slice(0));
-    uniforms[0] = count;
-    return {
+    uniforms[0] = count4;
+    uniforms[9] = tailCount;
+    uniforms[10] = (count4 * 16 - tailByte) / 4;
+    const storage: [number, GPUBufferBinding][] = [];
+    tensors.forEach((tensor, k) => {
+      const { buffer, offset } = tensor.segments[index];
+      const whole = count4 > 0
+        ? { buffer, offset, size: count4 * 16 }
+        // No whole vec4 here: bind any 16 bytes the kernel will not touch.
+        : tensor.size >= 4
+        ? { buffer: tensor.segments[0].buffer, offset: tensor.segments[0].offset, size: 16 }
+        : placeholder(gpu, tensor === grad);
+      storage.push([1 + k, whole]);
+      // Without a tail, any 4 bytes (untouched) fill the f32 bindings.
+      const tail = tailCount > 0 ? count * 4 - tailByte : 4;
+      storage.push([5 + k, {
+        buffer,
+        offset: tailCount > 0 ? offset + tailByte : offset,
+        size: tail,
+      }]);
+    });
+    dispatches.push({
       uniforms,
-      grid: dispatchGrid(count, max, WORKGROUP_SIZE),
-      storage: [
-        [1, segmentBinding(param, index)],
-        [2, segmentBinding(grad, index)],
-        [3, segmentBinding(expAvg, index)],
-        [4, segmentBinding(expAvgSq, index)],
-      ],
-    };
+      grid: dispatchGrid(count4 + tailCount, max, WORKGROUP_SIZE),
+      storage,
+    });
   });
-  return { kernel: scalarKernel, run: { storage: [], dispatches } };
+  return { kernel, run: { storage: [], dispatches } };
 }
