@@ -79,6 +79,16 @@ interface BatchIds {
   targets: Uint32Array;
 }
 
+/** A loss asked for by `loss`, waiting for its pass. */
+interface PendingLoss {
+  ids: BatchIds;
+  resolve: (loss: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Tables up to this size are softmaxed whole for sampling (one read instead of one a token). */
+const PROBABILITIES_CACHE_BYTES = 16 << 20;
+
 /** The GPU buffers of a step for batches of `rows` ids. */
 interface StepBuffers extends Disposable {
   rows: number;
@@ -167,6 +177,12 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
   #queue: Promise<void> = Promise.resolve();
   /** One row of logits and its softmax, for sampling. */
   #sampleRow: { logits: Tensor<"f32">; probs: Tensor<"f32"> } | undefined;
+  /** Losses asked for by `loss` and not yet run. */
+  #pendingEvals: PendingLoss[] | undefined;
+  /** Their values on the GPU, read back together. */
+  #evalLog: Tensor<"f32"> | undefined;
+  /** Every row's softmax, for a table small enough, and the step it was computed after. */
+  #probabilities: { step: number; values: Float32Array } | undefined;
   #disposed = false;
 
   private constructor(
@@ -317,18 +333,57 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     }
   }
 
-  /** The mean cross-entropy of a batch, without a gradient. */
-  async loss(batch: Batch): Promise<number> {
+  /**
+   * The mean cross-entropy of a batch, without a gradient. The batch's ids are copied before
+   * this returns; losses asked for together (before awaiting any) are computed in one queue
+   * pass and read back at once.
+   */
+  loss(batch: Batch): Promise<number> {
     this.#checkLive();
     const ids = this.#copyBatch(batch);
-    await this.#queue;
-    const b = await this.#load(ids);
-    await this.#gpu.checked("bigram loss", (device) => {
-      const encoder = device.createCommandEncoder({ label: "bigram loss" });
-      record(encoder, b.forward);
-      device.queue.submit([encoder.finish()]);
+    return new Promise((resolve, reject) => {
+      if (this.#pendingEvals === undefined) {
+        this.#pendingEvals = [];
+        queueMicrotask(() => this.#evaluatePending());
+      }
+      this.#pendingEvals.push({ ids, resolve, reject });
     });
-    return await lossItem(b.loss);
+  }
+
+  /** Runs the losses asked for since the last pass: one submit each, one read for all. */
+  #evaluatePending(): void {
+    const pending = this.#pendingEvals ?? [];
+    this.#pendingEvals = undefined;
+    const work = this.#queue.then(async () => {
+      const log = await this.#evalLogFor(pending.length);
+      for (let i = 0; i < pending.length; i++) {
+        const b = await this.#load(pending[i].ids);
+        await this.#gpu.checked("bigram loss", (device) => {
+          const encoder = device.createCommandEncoder({ label: "bigram loss" });
+          record(encoder, b.forward);
+          encoder.copyBufferToBuffer(b.loss.buffer, 0, log.buffer, i * 4, 4);
+          device.queue.submit([encoder.finish()]);
+        });
+      }
+      return await log.readRows(0, pending.length);
+    });
+    this.#queue = work.then(() => {});
+    this.#queue.catch(() => {}); // reported to the pending losses below
+    work.then((losses) => {
+      pending.forEach(({ resolve, reject }, i) => {
+        if (Number.isFinite(losses[i])) {
+          resolve(losses[i]);
+        } else {
+          reject(
+            new InputError(
+              "loss",
+              `is ${losses[i]}: the table holds NaN or infinite values; a lower learning rate ` +
+                "avoids it",
+            ),
+          );
+        }
+      });
+    }, (error) => pending.forEach(({ reject }) => reject(error)));
   }
 
   /**
@@ -342,6 +397,8 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     const step = ++this.#step;
     const slot = this.#pendingLosses++;
     this.#queue = this.#queue.then(() => this.#runStep(ids, step, slot));
+    // A failed step is reported by takeLosses (which awaits the queue), not as unhandled.
+    this.#queue.catch(() => {});
   }
 
   async #runStep(ids: BatchIds, step: number, slot: number): Promise<void> {
@@ -385,16 +442,29 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     this.#checkLive();
     checkInteger("id", id, 0, this.#vocabSize - 1);
     await this.#queue;
-    this.#sampleRow ??= {
-      logits: await Tensor.zeros(this.#gpu, [1, this.#vocabSize], "f32", "bigram sample logits"),
-      probs: await Tensor.zeros(this.#gpu, [1, this.#vocabSize], "f32", "bigram sample probs"),
-    };
-    const { logits, probs } = this.#sampleRow;
-    await this.#run([
-      gatherCall(this.#table, Uint32Array.of(id), logits),
-      softmaxCall(logits, probs),
-    ]);
-    const values = await probs.read();
+    const v = this.#vocabSize;
+    let values: Float32Array;
+    if (v * v * 4 <= PROBABILITIES_CACHE_BYTES && this.#table.segments.length === 1) {
+      // Every row at once (the same per-row kernel, so the same values as one row at a time),
+      // kept until the next training step.
+      if (this.#probabilities?.step !== this.#step) {
+        using probs = await Tensor.zeros(this.#gpu, [v, v], "f32", "bigram probabilities");
+        await this.#run([softmaxCall(this.#table, probs)]);
+        this.#probabilities = { step: this.#step, values: await probs.read() };
+      }
+      values = this.#probabilities.values.slice(id * v, (id + 1) * v);
+    } else {
+      this.#sampleRow ??= {
+        logits: await Tensor.zeros(this.#gpu, [1, v], "f32", "bigram sample logits"),
+        probs: await Tensor.zeros(this.#gpu, [1, v], "f32", "bigram sample probs"),
+      };
+      const { logits, probs } = this.#sampleRow;
+      await this.#run([
+        gatherCall(this.#table, Uint32Array.of(id), logits),
+        softmaxCall(logits, probs),
+      ]);
+      values = await probs.read();
+    }
     const bad = values.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
       throw new InputError(
@@ -453,6 +523,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     for (const tensor of [this.#table, this.#grad, this.#expAvg, this.#expAvgSq]) tensor.dispose();
     this.#buffers?.[Symbol.dispose]();
     this.#lossLog?.dispose();
+    this.#evalLog?.dispose();
     this.#sampleRow?.logits.dispose();
     this.#sampleRow?.probs.dispose();
   }
@@ -512,6 +583,18 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
 
   async #run(calls: readonly KernelCall[]): Promise<void> {
     for (const { kernel, run } of calls) await kernel.run(this.#gpu, run);
+  }
+
+  async #evalLogFor(count: number): Promise<Tensor<"f32">> {
+    if (count <= (this.#evalLog?.size ?? 0)) return this.#evalLog!;
+    this.#evalLog?.dispose();
+    this.#evalLog = undefined;
+    return this.#evalLog = await Tensor.zeros(
+      this.#gpu,
+      [Math.max(64, 2 ** Math.ceil(Math.log2(count)))],
+      "f32",
+      "bigram evaluation losses",
+    );
   }
 
   async #lossLogFor(count: number): Promise<Tensor<"f32">> {
