@@ -34,7 +34,8 @@ const perDataset = (allocated() - before) / INSTANCES;
 const dataset = datasets[0];
 const windows = dataset.length;
 
-// A loader's iteration allocates its batch buffers once, and with shuffling a permutation.
+// A loader's iteration allocates each batch's arrays (once, with reuseBuffers), and with
+// shuffling a permutation.
 function iterationBytes(shuffle: boolean): number {
   const start = allocated();
   const epoch = new DataLoader(dataset, { batchSize: BATCH_SIZE, shuffle, seed: 1 }).batches(0);
@@ -56,7 +57,10 @@ console.log(
     `  a WindowDataset adds:                    ~${Math.round(perDataset)} bytes ` +
     `(heapUsed + external over ${INSTANCES.toLocaleString("en")} instances)`,
     `  a loader iteration adds, sequential:     ~${sequentialBytes.toLocaleString("en")} bytes ` +
-    `(two ${BATCH_SIZE}×${MAX_LENGTH} Uint32 buffers = ${2 * BATCH_SIZE * MAX_LENGTH * 4} bytes)`,
+    `(a batch's two ${BATCH_SIZE}×${MAX_LENGTH} Uint32 arrays = ${
+      2 * BATCH_SIZE * MAX_LENGTH * 4
+    } ` +
+    "bytes, new for every batch unless reuseBuffers)",
     `  a loader iteration adds, shuffled:       ~${megabytes(shuffledBytes)} ` +
     `(+ the permutation, 4 bytes per window = ${megabytes(windows * 4)})`,
     `  the book's list of int64 tensors:        ${megabytes(bookBytes)}`,
@@ -78,6 +82,9 @@ function batchMaker(loader: DataLoader): () => Batch {
 }
 
 const sequential = batchMaker(new DataLoader(dataset, { batchSize: BATCH_SIZE }));
+const sequentialReusing = batchMaker(
+  new DataLoader(dataset, { batchSize: BATCH_SIZE, reuseBuffers: true }),
+);
 const shuffled = batchMaker(
   new DataLoader(dataset, { batchSize: BATCH_SIZE, shuffle: true, seed: 123 }),
 );
@@ -86,6 +93,12 @@ const sampler = new RandomBlockSampler(ids, {
   maxLength: MAX_LENGTH,
   batchSize: BATCH_SIZE,
   seed: 123,
+});
+const reusingSampler = new RandomBlockSampler(ids, {
+  maxLength: MAX_LENGTH,
+  batchSize: BATCH_SIZE,
+  seed: 123,
+  reuseBuffers: true,
 });
 // Warm the shuffled maker so its first permutation is not timed as a batch.
 shuffled();
@@ -96,6 +109,14 @@ Deno.bench({
   baseline: true,
   fn: () => {
     sequential();
+  },
+});
+
+Deno.bench({
+  name: "DataLoader sequential, one batch, reuseBuffers (no allocation per batch)",
+  group: "batch 8 × 256",
+  fn: () => {
+    sequentialReusing();
   },
 });
 
@@ -112,6 +133,14 @@ Deno.bench({
   group: "batch 8 × 256",
   fn: () => {
     sampler.sample();
+  },
+});
+
+Deno.bench({
+  name: "RandomBlockSampler, one batch, reuseBuffers",
+  group: "batch 8 × 256",
+  fn: () => {
+    reusingSampler.sample();
   },
 });
 

@@ -47,39 +47,45 @@ export function windowOrder(windows: number, seed: number, epoch: number): Uint3
 }
 
 /**
- * The `inputs`, `targets` and `starts` of one iteration, allocated once for full batches and
- * refilled for every batch.
+ * The `inputs`, `targets` and `starts` of one iteration's batches: new arrays for every batch,
+ * or, with `reuse`, one set allocated for full batches and refilled for every batch (a short
+ * batch gets views of its first rows).
  *
  * @example
  * ```ts
  * import { BatchBuffers } from "./_epoch_batches.ts";
  * import assert from "node:assert/strict";
  *
- * const buffers = new BatchBuffers(2, 3);
  * const ids = Uint32Array.of(10, 11, 12, 13, 14, 15, 16);
- * const batch = buffers.fill(ids, 2, undefined, 1, 2, 0); // windows 1 and 2 at stride 2
+ * const fresh = new BatchBuffers(2, 3, false);
+ * const batch = fresh.fill(ids, 2, undefined, 1, 2, 0); // windows 1 and 2 at stride 2
  * assert.deepEqual([...batch.starts], [2, 4]);
  * assert.deepEqual([...batch.inputs], [12, 13, 14, 14, 15, 16]);
+ * assert.notEqual(fresh.fill(ids, 2, undefined, 0, 2, 1).inputs, batch.inputs);
+ *
+ * const reused = new BatchBuffers(2, 3, true);
+ * assert.equal(reused.fill(ids, 2, undefined, 0, 2, 0).inputs, reused.fill(ids, 2, undefined, 1, 2, 1).inputs);
  * ```
  */
 export class BatchBuffers {
-  readonly #batchSize: number;
   readonly #seqLength: number;
-  readonly #inputs: Uint32Array;
-  readonly #targets: Uint32Array;
-  readonly #starts: Uint32Array;
+  readonly #reuse: boolean;
+  #inputs: Uint32Array;
+  #targets: Uint32Array;
+  #starts: Uint32Array;
 
-  constructor(batchSize: number, seqLength: number) {
-    this.#batchSize = batchSize;
+  constructor(batchSize: number, seqLength: number, reuse: boolean) {
     this.#seqLength = seqLength;
-    this.#inputs = new Uint32Array(batchSize * seqLength);
-    this.#targets = new Uint32Array(batchSize * seqLength);
-    this.#starts = new Uint32Array(batchSize);
+    this.#reuse = reuse;
+    const rows = reuse ? batchSize : 0; // without reuse, each batch allocates its own
+    this.#inputs = new Uint32Array(rows * seqLength);
+    this.#targets = new Uint32Array(rows * seqLength);
+    this.#starts = new Uint32Array(rows);
   }
 
   /**
    * Gathers windows `first … first + rows - 1` of the epoch's order (window `w` itself without
-   * an order) over `ids` at `stride`; a short batch gets views of the first `rows` rows.
+   * an order) over `ids` at `stride`.
    */
   fill(
     ids: TokenArray,
@@ -90,12 +96,17 @@ export class BatchBuffers {
     index: number,
   ): Batch {
     const seqLength = this.#seqLength;
+    if (!this.#reuse) {
+      this.#inputs = new Uint32Array(rows * seqLength);
+      this.#targets = new Uint32Array(rows * seqLength);
+      this.#starts = new Uint32Array(rows);
+    }
     const starts = this.#starts;
     for (let row = 0; row < rows; row++) {
       starts[row] = (order === undefined ? first + row : order[first + row]) * stride;
     }
     gatherWindows(ids, starts, rows, seqLength, this.#inputs, this.#targets);
-    return rows === this.#batchSize
+    return rows === this.#inputs.length / seqLength
       ? { inputs: this.#inputs, targets: this.#targets, starts, rows, seqLength, index }
       : {
         inputs: this.#inputs.subarray(0, rows * seqLength),

@@ -2,8 +2,12 @@
  * One batch of windows: row-major `[rows, seqLength]` inputs and targets (each target row is its
  * input row shifted by one token in the stream).
  *
- * The arrays are **reused**: the iterator that produced this batch overwrites them when it
- * produces the next one, so copy what you keep (`batch.inputs.slice()`).
+ * Each batch has arrays of its own, valid for as long as it is kept. A loader or sampler made
+ * with `reuseBuffers: true` instead refills one set of arrays for every batch: such a batch is
+ * valid until the next one is produced, so copy what you keep (`batch.inputs.slice()`).
+ *
+ * The arrays are flat; `rows` and `seqLength` give their shape, and the embedding layers' `forward`
+ * takes the batch itself (`embedding.forward(batch)` gives `[rows, seqLength, dim]`).
  */
 export interface Batch {
   /** `[rows, seqLength]` input ids, row-major and contiguous. */

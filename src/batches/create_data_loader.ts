@@ -25,6 +25,8 @@ export interface CreateDataLoaderOptions {
   rank?: number;
   /** Data-parallel ranks. Default: `1`. */
   worldSize?: number;
+  /** Refill one set of arrays for every batch (see {@linkcode DataLoader}). Default: `false`. */
+  reuseBuffers?: boolean;
   /**
    * The tokenizer. Default: GPT-2's byte-pair encoding with `<|endoftext|>` allowed, as the book's
    * `tiktoken.get_encoding("gpt2")` + `allowed_special={"<|endoftext|>"}` (created and disposed

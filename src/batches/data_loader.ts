@@ -11,8 +11,10 @@ import { checkLoaderOptions, type DataLoaderOptions, EpochLoader } from "./epoch
  * without shuffling, batch `b` holds windows `b * batchSize` to `(b + 1) * batchSize - 1`, which
  * reproduces the book's batches exactly.
  *
- * - **Buffers**: each iteration (each call of {@linkcode DataLoader.batches}) allocates its
- *   `inputs`, `targets` and `starts` once and refills them for every batch; see {@linkcode Batch}.
+ * - **Arrays**: every batch has `inputs`, `targets` and `starts` of its own, valid as long as
+ *   it is kept (`[...loader]` holds every batch of the epoch). With `reuseBuffers: true` an
+ *   iteration refills one set for every batch instead, which saves an allocation per batch; see
+ *   {@linkcode Batch}.
  * - **Shuffling** permutes the window indices with a seeded `xoshiro128**` generator whose stream is
  *   the epoch: the same `(seed, epoch)` always gives the same order, each epoch a different one.
  *   The order is *not* PyTorch's `torch.randperm` order for the same seed. It keeps one
@@ -111,7 +113,7 @@ export class DataLoader extends EpochLoader implements Iterable<Batch>, AsyncIte
     const { batchSize, shuffle, seed, rank, worldSize } = this.settings;
     const { ids, maxLength: seqLength, stride, length: windows } = this.#dataset;
     const order = shuffle ? windowOrder(windows, seed, epoch) : undefined;
-    const buffers = new BatchBuffers(batchSize, seqLength);
+    const buffers = new BatchBuffers(batchSize, seqLength, this.reuseBuffers);
     for (let index = 0; index < this.numBatches; index++) {
       const first = (index * worldSize + rank) * batchSize;
       yield buffers.fill(ids, stride, order, first, Math.min(batchSize, windows - first), index);

@@ -23,6 +23,12 @@ export interface DataLoaderOptions {
   rank?: number;
   /** The number of data-parallel ranks, an integer >= 1. Default: `1`. */
   worldSize?: number;
+  /**
+   * Refill one set of arrays for every batch of an iteration instead of giving each batch arrays
+   * of its own: no allocation per batch, but a batch is valid only until the next one is
+   * produced (copy what you keep). Default: `false`.
+   */
+  reuseBuffers?: boolean;
 }
 
 /** Loader options with the defaults filled in. */
@@ -31,11 +37,12 @@ export type LoaderSettings = Required<DataLoaderOptions>;
 /** Validates loader options and fills in the defaults; throws an {@linkcode InputError} naming a bad one. */
 export function checkLoaderOptions(options: DataLoaderOptions): LoaderSettings {
   checkOptions(options, "{ batchSize, ... }");
-  const { batchSize, shuffle, seed = 0, dropLast, rank = 0, worldSize = 1 } = options;
+  const { batchSize, shuffle, seed = 0, dropLast, rank = 0, worldSize = 1, reuseBuffers } = options;
   checkInteger("batchSize", batchSize, 1);
   checkBoolean("shuffle", shuffle);
   checkSeed("seed", seed);
   checkBoolean("dropLast", dropLast);
+  checkBoolean("reuseBuffers", reuseBuffers);
   checkInteger("worldSize", worldSize, 1);
   if (typeof rank !== "number" || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) {
     throw new InputError(
@@ -50,6 +57,7 @@ export function checkLoaderOptions(options: DataLoaderOptions): LoaderSettings {
     dropLast: dropLast ?? false,
     rank,
     worldSize,
+    reuseBuffers: reuseBuffers ?? false,
   };
 }
 
@@ -107,6 +115,11 @@ export abstract class EpochLoader {
   /** The number of data-parallel ranks. */
   get worldSize(): number {
     return this.#settings.worldSize;
+  }
+
+  /** Whether an iteration refills one set of arrays for every batch (see the option). */
+  get reuseBuffers(): boolean {
+    return this.#settings.reuseBuffers;
   }
 
   /** Batches per epoch on this rank, the same for every epoch and every rank. */

@@ -49,7 +49,7 @@ export {
   type ShardDataLoaderOptions,
 } from "./shard_data_loader.ts";
 export { type CreateDataLoaderOptions, createDataLoaderV1 } from "./create_data_loader.ts";
-export { BlockSampler } from "./block_sampler.ts";
+export { BlockSampler, type DrawArrays } from "./block_sampler.ts";
 export { RandomBlockSampler, type RandomBlockSamplerOptions } from "./random_block_sampler.ts";
 export { TorchBlockSampler, type TorchBlockSamplerOptions } from "./torch_block_sampler.ts";
 export {

@@ -1,4 +1,4 @@
-import { checkInteger, checkOptions } from "../util/checks.ts";
+import { checkBoolean, checkInteger, checkOptions } from "../util/checks.ts";
 import { checkSeed, Prng } from "../util/prng.ts";
 import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 import { checkEnoughTokens } from "../windows/window_dataset.ts";
@@ -13,6 +13,11 @@ export interface RandomBlockSamplerOptions {
   batchSize: number;
   /** The seed, an integer in `[0, 2^32 - 1]`. Default: `0`. */
   seed?: number;
+  /**
+   * Refill one set of arrays for every draw instead of giving each batch arrays of its own: a
+   * batch is then valid only until the next draw (copy what you keep). Default: `false`.
+   */
+  reuseBuffers?: boolean;
 }
 
 /**
@@ -21,9 +26,9 @@ export interface RandomBlockSamplerOptions {
  * uniform, independent starts `s` in `[0, n - maxLength - 1]` (any token, not a stride grid; the
  * same start may come twice) and takes `x = ids[s, s + maxLength)`, `y = ids[s + 1, s + maxLength + 1)`.
  *
- * There are no epochs: the sampler draws for as long as you ask. Every {@linkcode Batch} it
- * returns shares one set of arrays, overwritten by the next draw (copy what you keep). The
- * draws come from `xoshiro128**` (see {@linkcode DataLoader}), not from PyTorch's generator.
+ * There are no epochs: the sampler draws for as long as you ask. Every {@linkcode Batch} has
+ * arrays of its own (with `reuseBuffers`, one set that the next draw overwrites). The draws come
+ * from `xoshiro128**` (see {@linkcode DataLoader}), not from PyTorch's generator.
  *
  * @example
  * ```ts
@@ -55,13 +60,14 @@ export class RandomBlockSampler extends BlockSampler implements Iterable<Batch> 
    */
   constructor(ids: TokenArray, options: RandomBlockSamplerOptions) {
     checkTokenArray(ids);
-    checkOptions(options, "{ maxLength, batchSize, seed? }");
-    const { maxLength, batchSize, seed = 0 } = options;
+    checkOptions(options, "{ maxLength, batchSize, seed?, reuseBuffers? }");
+    const { maxLength, batchSize, seed = 0, reuseBuffers } = options;
     checkInteger("maxLength", maxLength, 1);
     checkInteger("batchSize", batchSize, 1);
     checkSeed("seed", seed);
+    checkBoolean("reuseBuffers", reuseBuffers);
     checkEnoughTokens("ids", ids.length, maxLength);
-    super(batchSize, maxLength);
+    super(batchSize, maxLength, reuseBuffers ?? false);
     this.#ids = ids;
     this.#maxLength = maxLength;
     this.#seed = seed;
@@ -86,8 +92,9 @@ export class RandomBlockSampler extends BlockSampler implements Iterable<Batch> 
   /** Draws the next batch; its `index` counts the batches drawn before it. */
   sample(): Batch {
     const bound = this.#ids.length - this.#maxLength;
-    for (let row = 0; row < this.batchSize; row++) this.starts[row] = this.#prng.below(bound);
-    return this.gatherBatch(this.#ids);
+    const arrays = this.drawArrays();
+    for (let row = 0; row < this.batchSize; row++) arrays.starts[row] = this.#prng.below(bound);
+    return this.gatherBatch(this.#ids, arrays);
   }
 
   /** Endless batches (each one a {@linkcode RandomBlockSampler.sample}); stop with `break`. */

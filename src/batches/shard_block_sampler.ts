@@ -1,5 +1,5 @@
 import { InputError } from "../util/errors.ts";
-import { checkInteger, describe } from "../util/checks.ts";
+import { checkBoolean, checkInteger, describe } from "../util/checks.ts";
 import { gatherWindows } from "./_gather_windows.ts";
 import { checkSeed, Prng } from "../util/prng.ts";
 import { ShardDataset } from "../windows/shard_dataset.ts";
@@ -12,6 +12,11 @@ export interface ShardBlockSamplerOptions {
   batchSize: number;
   /** The seed, an integer in `[0, 2^32 - 1]`. Default: `0`. */
   seed?: number;
+  /**
+   * Refill one set of arrays for every draw instead of giving each batch arrays of its own: a
+   * batch is then valid only until the next draw (copy what you keep). Default: `false`.
+   */
+  reuseBuffers?: boolean;
 }
 
 /**
@@ -37,9 +42,10 @@ const ZERO = Uint32Array.of(0);
  * With one shard the draws are exactly {@linkcode RandomBlockSampler}'s for the same seed; with
  * several, they are its draws over the shards' block positions laid end to end.
  *
- * There are no epochs: it draws for as long as you ask. Every batch shares one set of arrays,
- * overwritten by the next draw: await each batch (and copy what you keep) before asking for the
- * next; a second `sample()` while one is being read is an {@linkcode InputError}.
+ * There are no epochs: it draws for as long as you ask. Every batch has arrays of its own, and
+ * draws may overlap. With `reuseBuffers`, every batch shares one set of arrays, overwritten by
+ * the next draw: await each batch (and copy what you keep) before asking for the next; a second
+ * `sample()` while one is being read is then an {@linkcode InputError}.
  *
  * @example
  * ```ts
@@ -69,7 +75,8 @@ export class ShardBlockSampler extends BlockSampler implements AsyncIterable<Sha
   readonly #prng: Prng;
   /** `#ends[k]`: the block positions of shards `0 … k` together. */
   readonly #ends: readonly number[];
-  readonly #shards: Uint32Array;
+  /** Each row's shard, shared by the draws with `reuseBuffers`. */
+  readonly #shards: Uint32Array | undefined;
   #reading = false;
 
   /**
@@ -83,19 +90,23 @@ export class ShardBlockSampler extends BlockSampler implements AsyncIterable<Sha
       throw new InputError("dataset", `must be a ShardDataset, got ${describe(dataset)}`);
     }
     if (typeof options !== "object" || options === null) {
-      throw new InputError("options", `must be { batchSize, seed? }, got ${describe(options)}`);
+      throw new InputError(
+        "options",
+        `must be { batchSize, seed?, reuseBuffers? }, got ${describe(options)}`,
+      );
     }
-    const { batchSize, seed = 0 } = options;
+    const { batchSize, seed = 0, reuseBuffers } = options;
     checkInteger("batchSize", batchSize, 1);
     checkSeed("seed", seed);
+    checkBoolean("reuseBuffers", reuseBuffers);
     const { maxLength } = dataset;
-    super(batchSize, maxLength);
+    super(batchSize, maxLength, reuseBuffers ?? false);
     let total = 0;
     this.#ends = dataset.shards.map((s) => (total += Math.max(0, s.tokenCount - maxLength)));
     this.#dataset = dataset;
     this.#seed = seed;
     this.#prng = new Prng(seed);
-    this.#shards = new Uint32Array(batchSize);
+    this.#shards = reuseBuffers ? new Uint32Array(batchSize) : undefined;
   }
 
   /** The shards the blocks come from. */
@@ -128,19 +139,20 @@ export class ShardBlockSampler extends BlockSampler implements AsyncIterable<Sha
   /**
    * Draws the next batch and reads its blocks; its `index` counts the batches drawn before it.
    *
-   * @returns The batch, in arrays the next draw overwrites.
+   * @returns The batch, in arrays of its own (that the next draw overwrites, with `reuseBuffers`).
    */
   async sample(): Promise<ShardBlockBatch> {
     if (this.#reading) {
       throw new InputError(
         "sample",
-        "was called while the previous batch was still being read; await each batch first " +
-          "(batches share their arrays)",
+        "was called while the previous batch was still being read; with reuseBuffers, await " +
+          "each batch first (batches share their arrays)",
       );
     }
     const maxLength = this.#dataset.maxLength;
-    const starts = this.starts;
-    const shards = this.#shards;
+    const arrays = this.drawArrays();
+    const { inputs, targets, starts } = arrays;
+    const shards = this.#shards ?? new Uint32Array(this.batchSize);
     const numStarts = this.numStarts;
     for (let row = 0; row < this.batchSize; row++) {
       const position = this.#prng.belowLarge(numStarts);
@@ -148,8 +160,8 @@ export class ShardBlockSampler extends BlockSampler implements AsyncIterable<Sha
       shards[row] = shard;
       starts[row] = position - (shard === 0 ? 0 : this.#ends[shard - 1]);
     }
-    const batch = this.nextBatch();
-    this.#reading = true;
+    const batch = this.nextBatch(arrays);
+    this.#reading = this.reuseBuffers;
     try {
       const blocks = await Promise.all(
         Array.from(
@@ -164,8 +176,8 @@ export class ShardBlockSampler extends BlockSampler implements AsyncIterable<Sha
           ZERO,
           1,
           maxLength,
-          this.inputs.subarray(offset),
-          this.targets.subarray(offset),
+          inputs.subarray(offset),
+          targets.subarray(offset),
         );
       });
     } finally {

@@ -178,7 +178,8 @@ export class ShardDataLoader extends EpochLoader implements AsyncIterable<ShardB
 
   /**
    * The batches of one epoch on this rank, read shard by shard. Each call iterates
-   * independently, with buffers of its own; see {@linkcode Batch} for their reuse.
+   * independently; each batch has arrays of its own (one set refilled for every batch with
+   * `reuseBuffers`; see {@linkcode Batch}).
    *
    * @param epoch An integer in `[0, 2^32 - 1]`. Default: `0`.
    */
@@ -212,7 +213,7 @@ export class ShardDataLoader extends EpochLoader implements AsyncIterable<ShardB
   async *#epoch(epoch: number): AsyncIterableIterator<ShardBatch> {
     const { batchSize, shuffle, worldSize } = this.settings;
     const segments = this.#segments(epoch);
-    const buffers = new BatchBuffers(batchSize, this.#dataset.maxLength);
+    const buffers = new BatchBuffers(batchSize, this.#dataset.maxLength, this.reuseBuffers);
     const load = (segment: Segment | undefined): Promise<WindowDataset> | undefined => {
       const loading = segment === undefined ? undefined : this.#dataset.load(segment.shard);
       // a failed read surfaces when the iteration gets to that shard, not as an unhandled one

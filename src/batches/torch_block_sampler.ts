@@ -1,5 +1,5 @@
 import { InputError } from "../util/errors.ts";
-import { checkInteger, checkOptions, describe } from "../util/checks.ts";
+import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import { checkTokenArray, type TokenArray } from "../tokenize/token_ids.ts";
 import { checkEnoughTokens } from "../windows/window_dataset.ts";
@@ -18,6 +18,11 @@ export interface TorchBlockSamplerOptions {
    * note's one global generator is.
    */
   generator: TorchGenerator;
+  /**
+   * Refill one set of arrays for every draw instead of giving each batch arrays of its own: a
+   * batch is then valid only until the next draw (copy what you keep). Default: `false`.
+   */
+  reuseBuffers?: boolean;
 }
 
 /**
@@ -35,8 +40,8 @@ export interface TorchBlockSamplerOptions {
  * the note seeds PyTorch gets the note's batches draw for draw, interleaved with any other
  * draws on the same stream in the same order.
  *
- * Every {@linkcode Batch} it returns shares one set of arrays, overwritten by the next draw
- * (copy what you keep).
+ * Every {@linkcode Batch} it returns has arrays of its own (with `reuseBuffers`, one set that
+ * the next draw overwrites).
  *
  * @example `torch.manual_seed(1337)`, then two batches of 4 blocks of 8 tokens
  * ```ts
@@ -66,15 +71,16 @@ export class TorchBlockSampler extends BlockSampler {
    */
   constructor(ids: TokenArray, options: TorchBlockSamplerOptions) {
     checkTokenArray(ids);
-    checkOptions(options, "{ blockSize, batchSize, generator }");
-    const { blockSize, batchSize, generator } = options;
+    checkOptions(options, "{ blockSize, batchSize, generator, reuseBuffers? }");
+    const { blockSize, batchSize, generator, reuseBuffers } = options;
     checkInteger("blockSize", blockSize, 1);
     checkInteger("batchSize", batchSize, 1);
     if (!(generator instanceof TorchGenerator)) {
       throw new InputError("generator", `must be a TorchGenerator, got ${describe(generator)}`);
     }
+    checkBoolean("reuseBuffers", reuseBuffers);
     checkEnoughTokens("ids", ids.length, blockSize);
-    super(batchSize, blockSize);
+    super(batchSize, blockSize, reuseBuffers ?? false);
     this.#ids = ids;
     this.#blockSize = blockSize;
     this.#generator = generator;
@@ -100,7 +106,8 @@ export class TorchBlockSampler extends BlockSampler {
    * then the inputs and the targets shifted by one. Its `index` counts the batches drawn before.
    */
   sample(): Batch {
-    this.#generator.fillRandint(this.starts, this.#ids.length - this.#blockSize);
-    return this.gatherBatch(this.#ids);
+    const arrays = this.drawArrays();
+    this.#generator.fillRandint(arrays.starts, this.#ids.length - this.#blockSize);
+    return this.gatherBatch(this.#ids, arrays);
   }
 }

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   });
   const text = await readTextArgument(positionals);
   const tokenizer = tokenizerFromOptions(options, text);
-  const loader = buildLoader(text, { ...loaderOptions, tokenizer });
+  // Each batch is copied (nestedBatch) before the next: one set of arrays serves them all.
+  const loader = buildLoader(text, { ...loaderOptions, tokenizer, reuseBuffers: true });
   const firstBatches: ReturnType<typeof nestedBatch>[] = [];
   let lastBatch: ReturnType<typeof nestedBatch> | undefined;
   for (const batch of loader.batches(epoch)) {

@@ -168,10 +168,58 @@ function permissionMessage(command: string, message: string, options: CliOptions
   const denied = /^Requires (read|write) access to (.+?), run again with the --allow-\1 flag/
     .exec(message);
   if (denied === null) return message;
-  const [, access, path] = denied;
-  return `cannot ${access} ${path}: the task may ${access} files only under the directory it is ` +
-    `run from; run it from a folder that holds the ${access === "read" ? "file" : "output"}` +
-    (access === "read" && options.standardInput
+  const [, access, quoted] = denied;
+  const path = quoted.startsWith('"') ? JSON.parse(quoted) as string : quoted;
+  return outsideMessage(command, access as "read" | "write", path, options);
+}
+
+/** This project's deno.json, for `deno task --config` from another folder. */
+const PROJECT_CONFIG = decodeURIComponent(new URL("../../deno.json", import.meta.url).pathname);
+
+/** `path` without `.` and `..` segments (`/a/b/../c` is `/a/c`). */
+function normalizePath(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment === "..") {
+      if (segments.length > 1) segments.pop();
+    } else if (segment !== "." && (segment !== "" || segments.length === 0)) segments.push(segment);
+  }
+  return segments.join("/") || "/";
+}
+
+/** A word as a POSIX shell reads it back unchanged. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * What a task says when `path` lies outside the folder it may read or write (the folder it is
+ * run from): that scope, and the command that works, run from the path's own folder with this
+ * project's config named; `flag` is the option that named the path (none for FILE).
+ */
+export function outsideMessage(
+  command: string,
+  access: "read" | "write",
+  path: string,
+  options: CliOptions & { flag?: string } = {},
+): string {
+  const task = command.replace(/^deno task /, "");
+  path = normalizePath(path);
+  const slash = path.lastIndexOf("/");
+  const folder = slash <= 0 ? "/" : path.slice(0, slash);
+  const name = path.slice(slash + 1);
+  const argument = access === "write"
+    ? "…"
+    : options.flag === undefined
+    ? shellWord(name)
+    : `${options.flag} ${shellWord(name)}`;
+  return `cannot ${access} ${JSON.stringify(path)}: a task may ${access} files only under the ` +
+    `folder it is run from; run it from the ${
+      access === "read" ? "file's folder" : "output's parent folder"
+    } with this project's config: cd ${shellWord(folder)} && deno task --config ${
+      shellWord(PROJECT_CONFIG)
+    } ${task} ${argument}` +
+    (access === "read" && options.standardInput && options.flag === undefined
       ? `, or give the file on standard input: ${command} - < FILE`
       : "");
 }

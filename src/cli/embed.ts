@@ -47,7 +47,7 @@ import {
   type SafetensorsFile,
   type SafetensorsTensorInfo,
 } from "../formats/safetensors_reader.ts";
-import { parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
+import { outsideMessage, parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
 import {
   asOptionError,
   buildLoader,
@@ -107,8 +107,7 @@ async function openWeights(path: string): Promise<Weights> {
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
       throw new InputError(
         "--weights",
-        `cannot read ${userPath(path)}: the task may read files only under the directory it is ` +
-          "run from; run it from a folder that holds the file",
+        outsideMessage(COMMAND, "read", userPath(path), { flag: "--weights" }),
       );
     }
     if (error instanceof InputError && error.parameter === userPath(path)) {
@@ -305,6 +304,7 @@ async function main(): Promise<void> {
     stride,
     dropLast,
     shuffle: false,
+    reuseBuffers: all, // --all sends each batch to the GPU before it makes the next
   });
   if (all) {
     const cpu = {
@@ -320,14 +320,11 @@ async function main(): Promise<void> {
     return;
   }
   const [batch] = loader; // the first batch, as the book's `next(iter(dataloader))`
-  const shape = [batch.rows, batch.seqLength];
-  const inputs = batch.inputs.slice(0, batch.rows * batch.seqLength);
-  const targets = batch.targets.slice(0, batch.rows * batch.seqLength);
 
   const gpu = await GpuDevice.shared();
   using embedding = await createEmbedding(gpu);
   weights?.file.close(); // the tables are on the GPU now
-  using output = await embedding.forward({ data: inputs, shape });
+  using output = await embedding.forward(batch);
   const tokenWeight = embedding.token.weight;
   const tableDim = embedding.dim;
 
@@ -382,8 +379,9 @@ async function main(): Promise<void> {
         `${describeTable(weights.position)})`,
     );
   }
-  console.log("\nToken IDs:\n", formatTensor(Int32Array.from(inputs), shape));
-  console.log("\nTargets:\n", formatTensor(Int32Array.from(targets), shape));
+  const shape = [batch.rows, batch.seqLength];
+  console.log("\nToken IDs:\n", formatTensor(Int32Array.from(batch.inputs), shape));
+  console.log("\nTargets:\n", formatTensor(Int32Array.from(batch.targets), shape));
   console.log("\nInputs shape:\n", torchSize(shape));
   console.log(`\nToken embedding table: ${torchSize(tokenWeight.shape)}`);
   console.log(`Position embedding table: ${torchSize(embedding.position.weight.shape)}`);

@@ -7,6 +7,8 @@ import {
   gatherPositionalAddCall,
 } from "../gpu/kernels/embedding/gather_positional_add.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
+import type { Batch } from "../batches/batch.ts";
+import { checkNotFlatBatch, layerIds } from "./_layer_ids.ts";
 import { Tensor } from "../gpu/tensor.ts";
 import { TokenStream } from "../gpu/token_stream.ts";
 import type { Parameter } from "./parameter.ts";
@@ -233,13 +235,37 @@ export class InputEmbedding<D extends TableDType = "f32"> {
 
   /**
    * Token plus position embeddings of `ids` `[..., seq]` (seq <= contextLength), giving
-   * `[...ids.shape, dim]`; ids outside the vocabulary are rejected before any GPU work.
+   * `[...ids.shape, dim]`, or of a data loader's {@linkcode Batch}, giving
+   * `[batch.rows, batch.seqLength, dim]`; ids outside the vocabulary are rejected before any GPU
+   * work. A flat array longer than `contextLength` is refused: it would be one sequence.
    *
-   * @param ids Token ids, e.g. a batch `[batchSize, maxLength]`.
+   * @example A batch from a data loader, as `input_embeddings = token_embeddings + pos_embeddings`
+   * ```ts
+   * import { createDataLoaderV1, GpuDevice, InputEmbedding } from "../../mod.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const text = await Deno.readTextFile(new URL("../../data/the-verdict.txt", import.meta.url));
+   * const loader = createDataLoaderV1(text, { batchSize: 8, maxLength: 4, stride: 4, shuffle: false });
+   * const gpu = await GpuDevice.shared();
+   * using embedding = await InputEmbedding.create(gpu, { vocabSize: 50257, contextLength: 4, dim: 256, seed: 123 });
+   * for (const batch of loader) {
+   *   using x = await embedding.forward(batch);
+   *   assert.deepEqual(x.shape, [8, 4, 256]);
+   *   break;
+   * }
+   * ```
+   *
+   * @param ids Token ids, e.g. `[batchSize, maxLength]` nested arrays, or a batch.
    * @returns A new tensor; dispose it when done.
    */
-  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
-    return gatherPositionalAdd(ids, this.token.weight, this.position.weight);
+  forward(ids: EmbeddingIds | Batch): Promise<Tensor<"f32">> {
+    try {
+      const kernelIds = layerIds(ids);
+      checkNotFlatBatch(kernelIds, this.position.contextLength);
+      return gatherPositionalAdd(kernelIds, this.token.weight, this.position.weight);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -31,6 +31,9 @@ export type {
   TensorRowChunk,
 } from "../formats/safetensors_reader.ts";
 export type { SafetensorsDtype } from "../formats/safetensors_format.ts";
+// what the layers' and the model's forward() take besides ids: a data loader's batch, which
+// carries its shape
+export type { Batch } from "../batches/batch.ts";
 export type { EmbeddingInit } from "./embedding_init.ts";
 export { EmbeddingTable } from "./embedding_table.ts";
 export type { SafetensorsSource } from "./safetensors_tables.ts";
@@ -53,7 +56,6 @@ export { Parameter } from "./parameter.ts";
 export { AdamW, type AdamWOptions } from "./adamw.ts";
 export { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
 // the Korean note's bigram model (semiGPT): the model, its training loop, evaluation, sampling
-export type { Batch } from "../batches/batch.ts";
 export {
   BIGRAM_TENSOR_NAME,
   BigramLanguageModel,

@@ -4,6 +4,8 @@ import type { TableDType } from "../gpu/kernels/tensor_checks.ts";
 import { gather } from "../gpu/kernels/embedding/gather.ts";
 import { embeddingBackward } from "../gpu/kernels/embedding_backward/embedding_backward.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
+import type { Batch } from "../batches/batch.ts";
+import { layerIds } from "./_layer_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { EmbeddingInit } from "./embedding_init.ts";
@@ -181,14 +183,19 @@ export class TokenEmbedding<D extends TableDType = "f32"> extends EmbeddingTable
   }
 
   /**
-   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`; ids outside the
-   * vocabulary are rejected before any GPU work.
+   * Looks up the rows of `ids` (any shape), giving `[...ids.shape, dim]`, or of a data loader's
+   * {@linkcode Batch}, giving `[batch.rows, batch.seqLength, dim]`; ids outside the vocabulary
+   * are rejected before any GPU work.
    *
-   * @param ids Token ids in `[0, vocabSize)`.
+   * @param ids Token ids in `[0, vocabSize)`, or a batch.
    * @returns A new `f32` tensor; dispose it when done.
    */
-  forward(ids: EmbeddingIds): Promise<Tensor<"f32">> {
-    return gather(ids, this.weight);
+  forward(ids: EmbeddingIds | Batch): Promise<Tensor<"f32">> {
+    try {
+      return gather(layerIds(ids), this.weight);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -20,7 +20,7 @@ function nested(batch: Batch): FixtureBatch {
   return { inputs: rows(batch.inputs), targets: rows(batch.targets) };
 }
 
-/** Copies what a batch holds, since the loader reuses its arrays. */
+/** Copies what a batch holds (valid after the next batch whatever the loader's options). */
 function snapshot(batch: Batch): Batch {
   return {
     ...batch,
@@ -198,26 +198,47 @@ Deno.test("DataLoader properties over random n, maxLength, stride, batch size an
   });
 });
 
-Deno.test("DataLoader reuses its buffers and iterates independently", () => {
+Deno.test("DataLoader: every batch keeps its own arrays; reuseBuffers refills one set", () => {
   const dataset = new WindowDataset(Uint32Array.from({ length: 30 }, (_, i) => i), {
     maxLength: 4,
     stride: 2,
   });
-  const loader = new DataLoader(dataset, { batchSize: 4 });
   assert.equal(dataset.length, 13);
+  const loader = new DataLoader(dataset, { batchSize: 4 });
+  assert.equal(loader.reuseBuffers, false);
+  // [...loader] keeps every batch valid, as PyTorch's list(loader) does.
   const batches = [...loader];
-  assert.equal(batches.length, 4);
-  assert.equal(batches[1].inputs, batches[0].inputs, "the same array, refilled");
+  assert.deepEqual(batches.map((batch) => [...batch.starts]), [
+    [0, 2, 4, 6],
+    [8, 10, 12, 14],
+    [16, 18, 20, 22],
+    [24],
+  ]);
+  assert.deepEqual(batches.map((batch) => batch.inputs[0]), [0, 8, 16, 24]);
+  assert.notEqual(batches[1].inputs, batches[0].inputs);
   assert.equal(batches[3].rows, 1);
-  assert.equal(batches[3].inputs.buffer, batches[0].inputs.buffer, "the short batch is a view");
-  assert.deepEqual([...batches[3].inputs], [24, 25, 26, 27]);
-  // Two iterations at once do not overwrite each other's batches.
-  const a = loader.batches(0);
-  const b = loader.batches(0);
+  assert.equal(batches[3].inputs.length, 4, "a short batch is as long as its rows");
+  assert.deepEqual([...batches[3].targets], [25, 26, 27, 28]);
+
+  const reusing = new DataLoader(dataset, { batchSize: 4, reuseBuffers: true });
+  assert.equal(reusing.reuseBuffers, true);
+  const reused = [...reusing];
+  assert.equal(reused[1].inputs, reused[0].inputs, "the same array, refilled");
+  assert.equal(reused[3].inputs.buffer, reused[0].inputs.buffer, "the short batch is a view");
+  assert.deepEqual([...reused[3].inputs], [24, 25, 26, 27]);
+  assert.deepEqual([...reused[0].inputs.subarray(0, 4)], [24, 25, 26, 27], "overwritten");
+  // Two iterations at once do not overwrite each other's batches, even when reusing.
+  const a = reusing.batches(0);
+  const b = reusing.batches(0);
   const first = a.next().value!;
   b.next();
   b.next();
   assert.deepEqual([...first.starts], [0, 2, 4, 6]);
+  assert.throws(
+    () => new DataLoader(dataset, { batchSize: 4, reuseBuffers: 1 as unknown as boolean }),
+    (e: unknown) =>
+      e instanceof InputError && e.message === "reuseBuffers must be true or false, got 1",
+  );
 });
 
 Deno.test("DataLoader rejects bad options before any work", async (t) => {

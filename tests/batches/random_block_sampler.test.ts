@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { InputError, RandomBlockSampler } from "../../mod.ts";
+import { type Batch, InputError, RandomBlockSampler } from "../../mod.ts";
 import { Prng } from "../../src/util/prng.ts";
 
-/** The starts of the next `count` batches, copied (the sampler reuses its arrays). */
+/** The starts of the next `count` batches, copied. */
 function drawStarts(sampler: RandomBlockSampler, count: number): number[][] {
   return Array.from({ length: count }, () => [...sampler.sample().starts]);
 }
@@ -67,13 +67,38 @@ Deno.test("RandomBlockSampler", async (t) => {
         [{ maxLength: 0, batchSize: 1 }, "maxLength", /must be an integer >= 1, got 0/],
         [{ maxLength: 4, batchSize: 0 }, "batchSize", /must be an integer >= 1, got 0/],
         [{ maxLength: 4, batchSize: 1, seed: 1.5 }, "seed", /in \[0, 4294967295\], got 1.5/],
+        [
+          { maxLength: 4, batchSize: 1, reuseBuffers: 0 },
+          "reuseBuffers",
+          /must be true or false, got 0/,
+        ],
       ] as const
     ) {
       assert.throws(
-        () => new RandomBlockSampler(ids, options),
+        () => new RandomBlockSampler(ids, options as never),
         (e: unknown) =>
           e instanceof InputError && e.parameter === parameter && message.test(e.message),
       );
     }
+  });
+  await t.step("each batch keeps its arrays; reuseBuffers refills one set", () => {
+    const ids = Uint32Array.from({ length: 100 }, (_, i) => i);
+    const options = { maxLength: 5, batchSize: 3, seed: 7 };
+    const kept: Batch[] = [];
+    for (const batch of new RandomBlockSampler(ids, options)) {
+      kept.push(batch);
+      if (kept.length === 4) break;
+    }
+    // ids[i] = i: every kept batch still holds the rows of its own starts.
+    for (const batch of kept) {
+      for (let row = 0; row < 3; row++) assert.equal(batch.inputs[row * 5], batch.starts[row]);
+    }
+    assert.notEqual(kept[0].inputs, kept[1].inputs);
+    const reusing = new RandomBlockSampler(ids, { ...options, reuseBuffers: true });
+    assert.equal(reusing.reuseBuffers, true);
+    const first = reusing.sample();
+    const second = reusing.sample();
+    assert.equal(first.inputs, second.inputs);
+    assert.deepEqual([...second.starts], [...kept[1].starts]);
   });
 });

@@ -145,6 +145,31 @@ Deno.test("ShardBlockSampler", async (t) => {
       assert.deepEqual(await draw(42), await draw(42));
       assert.notDeepEqual(await draw(43), await draw(42));
     });
+
+    await t.step(
+      "overlapping draws keep arrays of their own; reuseBuffers shares one set",
+      async () => {
+        const dataset = await ShardDataset.open(`${dir}/lazy`, { maxLength: 16, stride: 16 });
+        const sequential = new ShardBlockSampler(dataset, { batchSize: 3, seed: 5 });
+        const expected = [await sequential.sample(), await sequential.sample()];
+        const overlapping = new ShardBlockSampler(dataset, { batchSize: 3, seed: 5 });
+        const batches = await Promise.all([overlapping.sample(), overlapping.sample()]);
+        assert.deepEqual(batches, expected);
+        assert.notEqual(batches[0].inputs, batches[1].inputs);
+        assert.notEqual(batches[0].shards, batches[1].shards);
+        const reusing = new ShardBlockSampler(dataset, {
+          batchSize: 3,
+          seed: 5,
+          reuseBuffers: true,
+        });
+        assert.equal(reusing.reuseBuffers, true);
+        const one = await reusing.sample();
+        const two = await reusing.sample();
+        assert.equal(one.inputs, two.inputs);
+        assert.equal(one.shards, two.shards);
+        assert.deepEqual([...two.inputs], [...expected[1].inputs]);
+      },
+    );
   });
 
   await t.step(
@@ -194,7 +219,8 @@ Deno.test("ShardBlockSampler", async (t) => {
       const [options, parameter, message] of [
         [{ batchSize: 0 }, "batchSize", /must be an integer >= 1, got 0/],
         [{ batchSize: 1, seed: -2 }, "seed", /in \[0, 4294967295\], got -2/],
-        [null, "options", /must be \{ batchSize, seed\? \}, got null/],
+        [null, "options", /must be \{ batchSize, seed\?, reuseBuffers\? \}, got null/],
+        [{ batchSize: 1, reuseBuffers: "no" }, "reuseBuffers", /must be true or false, got "no"/],
       ] as const
     ) {
       assert.throws(
@@ -207,11 +233,11 @@ Deno.test("ShardBlockSampler", async (t) => {
       () => new ShardBlockSampler([] as never, { batchSize: 1 }),
       /dataset must be a ShardDataset, got an array of length 0/,
     );
-    const sampler = new ShardBlockSampler(dataset, { batchSize: 2 });
+    const sampler = new ShardBlockSampler(dataset, { batchSize: 2, reuseBuffers: true });
     const first = sampler.sample();
     await assert.rejects(
       sampler.sample(),
-      /sample was called while the previous batch was still being read/,
+      /sample was called while the previous batch was still being read; with reuseBuffers/,
     );
     assert.equal((await first).index, 0);
     assert.equal((await sampler.sample()).index, 1);

@@ -14,7 +14,7 @@ import { Prng } from "../../src/util/prng.ts";
 import { loggingReader, randomStream, type ReadCall, writeShards } from "../helpers/shards.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 
-/** What a batch holds, copied (loaders reuse their arrays); `ids` stays a reference. */
+/** What a batch holds, copied; `ids` stays a reference. */
 interface Snapshot {
   inputs: number[];
   targets: number[];

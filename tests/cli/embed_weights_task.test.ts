@@ -10,7 +10,7 @@ import {
 } from "../../mod.ts";
 import { gatherPositionalAddCpu } from "../../src/gpu/kernels/embedding/cpu_reference.ts";
 import { chapter2Reference, verdictText } from "../helpers/fixtures.ts";
-import { ROOT_PATH, runTask } from "../helpers/run_task.ts";
+import { PARENT, READ_SCOPE, ROOT_PATH, runTask } from "../helpers/run_task.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 
 const VOCAB = 50257;
@@ -217,8 +217,8 @@ Deno.test("deno task embed --weights", async (t) => {
         ],
         [
           "../model.safetensors",
-          `--weights cannot read ${ROOT_PATH}/../model.safetensors: the task may read files ` +
-          "only under the directory it is run from; run it from a folder that holds the file",
+          `--weights cannot read "${PARENT}/model.safetensors": ${READ_SCOPE}: cd ${PARENT} && ` +
+          `deno task --config ${ROOT_PATH}/deno.json embed --weights model.safetensors`,
         ],
       ];
       for (const [weights, line] of fileCases) {

@@ -4,7 +4,14 @@
 import assert from "node:assert/strict";
 import { assertClose } from "../helpers/assert_close.ts";
 import { chapter2Reference } from "../helpers/fixtures.ts";
-import { commandWords as words, ROOT_PATH, runTask, type TaskResult } from "../helpers/run_task.ts";
+import {
+  commandWords as words,
+  PARENT,
+  READ_SCOPE,
+  ROOT_PATH,
+  runTask,
+  type TaskResult,
+} from "../helpers/run_task.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 
 const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
@@ -24,8 +31,13 @@ async function runCommand(command: string[], extraArgs: string[]): Promise<TaskR
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
 }
 
-const READ_SCOPE = "the task may read files only under the directory it is run from; " +
-  "run it from a folder that holds the file, or give the file on standard input";
+/** The suggestion a refused FILE ends with: its folder, this project's config, or stdin. */
+function readElsewhere(task: string, path: string): string {
+  const folder = path.slice(0, path.lastIndexOf("/"));
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return `${READ_SCOPE}: cd ${folder} && deno task --config ${ROOT_PATH}/deno.json ${task} ` +
+    `${name}, or give the file on standard input: deno task ${task} - < FILE`;
+}
 
 Deno.test("least privilege: the tasks' permissions", async (t) => {
   await t.step("every task names what it may read, write, run or reach; none grants all", () => {
@@ -63,8 +75,8 @@ Deno.test("least privilege: the tasks' permissions", async (t) => {
     const { code, stdout, stderr } = await runCommand(withoutRead, []);
     assert.equal(
       stderr,
-      `deno task embed: cannot read "${ROOT_PATH}/data/the-verdict.txt": ${READ_SCOPE}: ` +
-        "deno task embed - < FILE\n",
+      `deno task embed: cannot read "${ROOT_PATH}/data/the-verdict.txt": ` +
+        `${readElsewhere("embed", `${ROOT_PATH}/data/the-verdict.txt`)}\n`,
     );
     assert.equal(code, 2);
     assert.equal(stdout, "");
@@ -81,7 +93,7 @@ Deno.test("least privilege: the tasks' permissions", async (t) => {
       const { code, stdout, stderr } = await runTask(task, ["../outside.txt", ...args]);
       assert.equal(
         stderr,
-        `deno task ${task}: cannot read "${outside}": ${READ_SCOPE}: deno task ${task} - < FILE\n`,
+        `deno task ${task}: cannot read "${outside}": ${readElsewhere(task, outside)}\n`,
       );
       assert.equal(code, 2);
       assert.equal(stdout, "");
@@ -97,8 +109,9 @@ Deno.test("least privilege: the tasks' permissions", async (t) => {
     ]);
     assert.equal(
       stderr,
-      `deno task prepare: cannot write "${outside}": the task may write files only under the ` +
-        "directory it is run from; run it from a folder that holds the output\n",
+      `deno task prepare: cannot write "${outside}": a task may write files only under the ` +
+        "folder it is run from; run it from the output's parent folder with this project's " +
+        `config: cd ${PARENT} && deno task --config ${ROOT_PATH}/deno.json prepare …\n`,
     );
     assert.equal(code, 2);
     assert.equal(stdout, "");

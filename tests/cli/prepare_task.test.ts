@@ -147,7 +147,7 @@ Deno.test("deno task prepare: summary line and clear errors", async (t) => {
       }).output();
       assertOneLineError(
         { code: child.code, stderr: new TextDecoder().decode(child.stderr) },
-        /^deno task prepare: cannot write ".*\/c": the task may write files only under the directory/,
+        /^deno task prepare: cannot write ".*\/c": a task may write files only under the folder it is/,
       );
       assert.deepEqual(await filesIn(`${dir}/c`), []);
     });

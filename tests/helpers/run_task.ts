@@ -12,6 +12,28 @@ const ROOT = new URL("../../", import.meta.url);
 /** The project's root folder as a path (where `deno task` runs and the tasks resolve FILE). */
 export const ROOT_PATH: string = decodeURIComponent(ROOT.pathname).replace(/\/$/, "");
 
+/** The folder that holds the project (outside what the tasks may read when run from the root). */
+export const PARENT: string = ROOT_PATH.replace(/\/[^/]*$/, "");
+
+/** What a task says of a path outside the folder it is run from, before its suggestion. */
+export const READ_SCOPE = "a task may read files only under the folder it is run from; " +
+  "run it from the file's folder with this project's config";
+
+/**
+ * Runs `deno task --quiet --config ROOT/deno.json NAME ARGS...` from `folder`, as a user runs a
+ * task on files of their own elsewhere; `INIT_CWD` is `folder`, as `deno task` sets it.
+ */
+export async function runTaskIn(
+  folder: string,
+  name: string,
+  args: string[] = [],
+  stdin?: string,
+): Promise<TaskResult> {
+  return await spawnTask(["--config", `${ROOT_PATH}/deno.json`, name, ...args], folder, stdin, {
+    INIT_CWD: folder,
+  });
+}
+
 /**
  * Runs `deno task --quiet NAME ARGS...` from the project root, with optional standard input
  * (text or bytes) and environment variables added to the inherited ones. `INIT_CWD` is the root,
@@ -24,13 +46,22 @@ export async function runTask(
   stdin?: string | Uint8Array,
   env: Record<string, string> = {},
 ): Promise<TaskResult> {
+  return await spawnTask([name, ...args], ROOT_PATH, stdin, { INIT_CWD: ROOT_PATH, ...env });
+}
+
+async function spawnTask(
+  args: string[],
+  cwd: string,
+  stdin: string | Uint8Array | undefined,
+  env: Record<string, string>,
+): Promise<TaskResult> {
   const child = new Deno.Command("deno", {
-    args: ["task", "--quiet", name, ...args],
-    cwd: ROOT,
+    args: ["task", "--quiet", ...args],
+    cwd,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1", INIT_CWD: ROOT_PATH, ...env },
+    env: { NO_COLOR: "1", ...env },
   }).spawn();
   if (stdin !== undefined) {
     const writer = child.stdin.getWriter();

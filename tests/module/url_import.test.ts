@@ -72,3 +72,15 @@ Deno.test("mod.ts imported from http://127.0.0.1: tokenize and embed the book's 
     await server.shutdown();
   }
 });
+
+Deno.test("mod.ts type-checks against Deno's own WebGPU declarations too", async () => {
+  // The project checks its GPU code against @webgpu/types (deno.json's compilerOptions.types); a
+  // user who imports mod.ts from a URL checks it with Deno's built-in declarations instead.
+  const { code, stderr } = await new Deno.Command("deno", {
+    args: ["check", "--no-config", "--quiet", "mod.ts"],
+    cwd: ROOT,
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+});
