@@ -9,11 +9,22 @@
  * uploaded per batch), `copyBufferToBuffer` of the same output bytes (the device's bandwidth
  * limit), the plain TypeScript loop, tfjs-webgpu and PyTorch on the CPU (when a `python3` with
  * torch exists). Then single-threaded against
- * parallel tokenization of a ≥ 20 MB text. Prints a table; `--json` prints one object:
+ * parallel tokenization of a ≥ 20 MB text. Then training steps (forward, loss, backward,
+ * optimizer step), each contender's first loss checked against the CPU reference: the note's
+ * semiGPT (V = 2701, B = 32, T = 8) and the book's input-embedding layers (V = 50257, D = 256,
+ * B = 64, T = 256, loss `sum(out * R)`, both tables updated), by this module, tfjs-webgpu
+ * (`tf.gather`, the loss, its gradients, `tf.train.adam`) and PyTorch CPU (`torch.optim.AdamW`),
+ * with where this module's step spends its time (its kernels timed apart); and one AdamW step
+ * against `copyBufferToBuffer` (bytes moved per second, both timed the same way).
+ * Prints tables; `--json` prints one object:
  * `{"machine", "command", "settings", "contenders": {id: {"label", "available", "note",
  * "detail", "results": {"<D>": {"mtok_per_s", "ms_per_batch", "bytes_uploaded_per_batch",
- * "batches_per_repetition", "verified", "max_abs_error", "note"}}}}, "tokenize", "ratios",
- * "ratio_notes"}`; each ratio (at the first D) is a number, or null when a side is missing.
+ * "batches_per_repetition", "verified", "max_abs_error", "note"}}}}, "tokenize", "training":
+ * {"problems": {id: {"shape", "expected_first_loss", "contenders": {id: {"label",
+ * "available", "detail", "note", "result": {"ms_per_step", "steps_per_s",
+ * "steps_per_repetition", "verified", "first_loss", "breakdown", "note"}}}}}, "adamw",
+ * "adamw_note"}, "ratios", "ratio_notes"}`; each ratio is a number, or null when a side is
+ * missing (the embedding ratios at the first D).
  *
  * Timing: a warm-up, a calibration of how many batches a repetition runs (GPU batches are
  * recorded into one submit and waited for with `onSubmittedWorkDone`), then the median of 5
@@ -52,6 +63,22 @@ import {
 import { encodeOnWorkers } from "./harness/parallel_tokenizer.ts";
 import { tfjsWebGpu } from "./harness/tfjs_contender.ts";
 import { torchCpu } from "./harness/torch_contender.ts";
+import {
+  type AdamWBandwidth,
+  adamwBandwidth,
+  inputEmbeddingModule,
+  semigptModule,
+} from "./harness/training_contenders.ts";
+import {
+  lossMatches,
+  makeInputEmbeddingStep,
+  makeSemigptStep,
+  type TrainingContender,
+  type TrainingContext,
+  type TrainingProblem,
+} from "./harness/training_problem.ts";
+import { tfjsTraining } from "./harness/tfjs_training.ts";
+import { torchTraining } from "./harness/torch_training.ts";
 
 const COMMAND = "deno task bench:compare";
 
@@ -78,10 +105,35 @@ const RATIOS: readonly [string, string, string][] = [
   ["stream_vs_fused_api", "stream", "fused_api"],
 ];
 
+/** The training steps compared, each with its contenders: ours, tfjs-webgpu, PyTorch CPU. */
+const TRAINING: readonly {
+  id: "semigpt_step" | "input_embedding_step";
+  contenders: readonly TrainingContender[];
+}[] = [
+  { id: "semigpt_step", contenders: [semigptModule, tfjsTraining, torchTraining] },
+  { id: "input_embedding_step", contenders: [inputEmbeddingModule, tfjsTraining, torchTraining] },
+];
+
+/** Training ratios: [key, problem, numerator contender, denominator contender]. */
+const TRAINING_RATIOS: readonly [string, string, string, string][] = [
+  ["semigpt_step_vs_tfjs_webgpu", "semigpt_step", "module", "tfjs_webgpu"],
+  ["semigpt_step_vs_torch_cpu", "semigpt_step", "module", "torch_cpu"],
+  ["input_embedding_step_vs_tfjs_webgpu", "input_embedding_step", "module", "tfjs_webgpu"],
+  ["input_embedding_step_vs_torch_cpu", "input_embedding_step", "module", "torch_cpu"],
+];
+
+interface TrainingShapes {
+  semigpt: { vocabSize: number; batchSize: number; seqLength: number };
+  inputEmbedding: { vocabSize: number; dim: number; batchSize: number; seqLength: number };
+  /** Training steps are long: a repetition runs at least this many, at most `maxSteps`. */
+  timing: TimingOptions;
+}
+
 interface Settings {
   shape: Omit<ProblemShape, "dim">;
   dims: number[];
   timing: TimingOptions;
+  training: TrainingShapes;
   /** The tokenization text is the sample text repeated to at least this many bytes. */
   tokenizeBytes: number;
 }
@@ -92,6 +144,11 @@ const FULL: Settings = {
   dims: [256, 512],
   timing: { repetitions: 5, targetMs: 200, minBatches: 4, maxBatches: 1000 },
   tokenizeBytes: 20_000_000,
+  training: {
+    semigpt: { vocabSize: 2701, batchSize: 32, seqLength: 8 },
+    inputEmbedding: { vocabSize: 50257, dim: 256, batchSize: 64, seqLength: 256 },
+    timing: { repetitions: 5, targetMs: 500, minBatches: 2, maxBatches: 200 },
+  },
 };
 
 /** Tiny shapes for the tests: every code path, in seconds. */
@@ -100,6 +157,11 @@ const QUICK: Settings = {
   dims: [8, 12],
   timing: { repetitions: 5, targetMs: 2, minBatches: 2, maxBatches: 50 },
   tokenizeBytes: 40_000,
+  training: {
+    semigpt: { vocabSize: 61, batchSize: 2, seqLength: 4 },
+    inputEmbedding: { vocabSize: 1000, dim: 12, batchSize: 2, seqLength: 4 },
+    timing: { repetitions: 5, targetMs: 2, minBatches: 2, maxBatches: 20 },
+  },
 };
 
 interface ShapeResult {
@@ -130,6 +192,42 @@ interface TokenizeReport {
   note: string | null;
 }
 
+interface TrainingResult {
+  ms_per_step: number | null;
+  steps_per_s: number | null;
+  steps_per_repetition: number | null;
+  verified: boolean;
+  first_loss: number | null;
+  /** Milliseconds per step of each part, timed apart (only this module's contender). */
+  breakdown: Record<string, number> | null;
+  note: string | null;
+}
+
+interface TrainingContenderReport {
+  label: string;
+  available: boolean;
+  detail: string | null;
+  result: TrainingResult | null;
+  note: string | null;
+}
+
+interface TrainingProblemReport {
+  shape: Record<string, number>;
+  expected_first_loss: number;
+  contenders: Record<string, TrainingContenderReport>;
+}
+
+interface TrainingReport {
+  problems: Record<string, TrainingProblemReport>;
+  adamw: {
+    elements: number;
+    adamw: { ms: number; bytes: number; gb_per_s: number };
+    copy: { ms: number; bytes: number; gb_per_s: number };
+    timing: string;
+  } | null;
+  adamw_note: string | null;
+}
+
 interface Report {
   machine: MachineInfo;
   command: string;
@@ -145,6 +243,7 @@ interface Report {
   };
   contenders: Record<string, ContenderReport>;
   tokenize: TokenizeReport;
+  training: TrainingReport;
   ratios: Record<string, number | null>;
   ratio_notes: Record<string, string>;
 }
@@ -225,6 +324,92 @@ async function compareEmbeddings(
   return reports;
 }
 
+/** Runs one training contender on a problem, or says why it could not. */
+async function runTraining(
+  contender: TrainingContender,
+  problem: TrainingProblem,
+  context: TrainingContext,
+): Promise<TrainingContenderReport> {
+  const report: TrainingContenderReport = {
+    label: contender.label,
+    available: true,
+    detail: null,
+    result: null,
+    note: null,
+  };
+  try {
+    const run = await contender.run(problem, context);
+    const verified = lossMatches(run.firstLoss, problem.expectedLoss);
+    const ms = run.measurement.msPerBatch;
+    report.detail = run.detail ?? null;
+    report.result = {
+      ms_per_step: verified ? ms : null,
+      steps_per_s: verified ? 1e3 / ms : null,
+      steps_per_repetition: run.measurement.batchesPerRepetition,
+      verified,
+      first_loss: Number.isFinite(run.firstLoss) ? run.firstLoss : null,
+      breakdown: run.breakdown ?? null,
+      note: verified
+        ? null
+        : `first loss ${run.firstLoss} differs from the CPU reference's ${problem.expectedLoss}`,
+    };
+  } catch (error) {
+    if (error instanceof ContenderUnavailable) {
+      report.available = false;
+    }
+    report.note = (error as Error).message;
+  }
+  return report;
+}
+
+/** Every training step by every contender, then AdamW against copyBufferToBuffer. */
+async function compareTraining(
+  settings: Settings,
+  context: RunContext,
+): Promise<TrainingReport> {
+  const { semigpt, inputEmbedding, timing } = settings.training;
+  const trainingContext: TrainingContext = { ...context, timing };
+  const problems: Record<string, TrainingProblemReport> = {};
+  for (const { id, contenders } of TRAINING) {
+    progress(`${id}: preparing the problem and the CPU reference`);
+    const problem = id === "semigpt_step"
+      ? makeSemigptStep(semigpt)
+      : makeInputEmbeddingStep(inputEmbedding);
+    const shape = id === "semigpt_step" ? semigpt : inputEmbedding;
+    const report: TrainingProblemReport = {
+      shape: { ...shape },
+      expected_first_loss: problem.expectedLoss,
+      contenders: {},
+    };
+    for (const contender of contenders) {
+      progress(`${id}: ${contender.label}`);
+      report.contenders[contender.id] = await runTraining(contender, problem, trainingContext);
+    }
+    problems[id] = report;
+  }
+  progress("AdamW against copyBufferToBuffer");
+  let adamw: TrainingReport["adamw"] = null;
+  let adamwNote: string | null = null;
+  try {
+    const figures: AdamWBandwidth = await adamwBandwidth(
+      trainingContext,
+      semigpt.vocabSize * semigpt.vocabSize,
+    );
+    adamw = {
+      elements: figures.elements,
+      adamw: figures.adamw,
+      copy: figures.copy,
+      timing: "each recorded many times into one submit, waited for with onSubmittedWorkDone, " +
+        "median of the repetitions; AdamW moves 28 bytes an element (reads param, grad, exp_avg, " +
+        "exp_avg_sq; writes param, exp_avg, exp_avg_sq), the copy 8 (reads and writes the " +
+        "param's bytes)",
+    };
+  } catch (error) {
+    adamwNote = (error as Error).message;
+  }
+  return { problems, adamw, adamw_note: adamwNote };
+}
+
 async function compareTokenizers(settings: Settings): Promise<TokenizeReport> {
   const sample = await readTextFile(SAMPLE_TEXT_URL);
   const sampleBytes = encoder.encode(sample).length;
@@ -284,6 +469,21 @@ function ratios(
       notes[key] = `${id}: ${contender?.note ?? contender?.results[dim]?.note ?? "no figure"}`;
     }
   }
+  for (const [key, problem, numerator, denominator] of TRAINING_RATIOS) {
+    const contenders = report.training.problems[problem]?.contenders ?? {};
+    const [top, bottom] = [numerator, denominator].map((id) =>
+      contenders[id]?.result?.steps_per_s ?? null
+    );
+    values[key] = top !== null && bottom !== null ? top / bottom : null;
+    if (values[key] === null) {
+      const id = top === null ? numerator : denominator;
+      const contender = contenders[id];
+      notes[key] = `${problem} ${id}: ${contender?.note ?? contender?.result?.note ?? "no figure"}`;
+    }
+  }
+  const adamw = report.training.adamw;
+  values.adamw_vs_copy = adamw === null ? null : adamw.adamw.gb_per_s / adamw.copy.gb_per_s;
+  if (adamw === null) notes.adamw_vs_copy = report.training.adamw_note ?? "no figure";
   const { single, parallel, note } = report.tokenize;
   const key = "tokenize_parallel_vs_single";
   values[key] = parallel.identical_ids ? parallel.mb_per_s / single.mb_per_s : null;
@@ -306,6 +506,49 @@ function formatTable(rows: string[][]): string {
 function formatNumber(value: number | null, digits = 3): string {
   if (value === null) return "–";
   return value >= 100 ? value.toFixed(0) : value.toPrecision(digits);
+}
+
+function printTraining(training: TrainingReport): void {
+  for (const [id, problem] of Object.entries(training.problems)) {
+    const shape = Object.entries(problem.shape).map(([k, v]) => `${k} ${v}`).join(", ");
+    console.log(`\ntraining step ${id} (${shape}): forward, loss, backward, optimizer step`);
+    const rows = [["contender", "ms/step", "steps/s", "checked"]];
+    const notes: string[] = [];
+    for (const [cid, contender] of Object.entries(problem.contenders)) {
+      const result = contender.result;
+      rows.push([
+        contender.label,
+        formatNumber(result?.ms_per_step ?? null),
+        formatNumber(result?.steps_per_s ?? null),
+        !contender.available ? "absent" : result?.verified ? "ok" : "FAILED",
+      ]);
+      const note = contender.note ?? result?.note ?? null;
+      if (note !== null) notes.push(`${cid}: ${note}`);
+      if (contender.detail !== null) notes.push(`${cid}: ${contender.detail}`);
+      if (result?.breakdown) {
+        const total = Object.values(result.breakdown).reduce((a, b) => a + b, 0);
+        notes.push(
+          `${cid}: where a step goes (kernels timed apart, ms): ` +
+            Object.entries(result.breakdown).map(([part, ms]) =>
+              `${part} ${formatNumber(ms)} (${Math.round(100 * ms / total)}%)`
+            ).join(", "),
+        );
+      }
+    }
+    console.log(formatTable(rows));
+    if (notes.length > 0) console.log(notes.join("\n"));
+  }
+  const adamw = training.adamw;
+  if (adamw !== null) {
+    console.log(
+      `\nAdamW over ${adamw.elements.toLocaleString("en")} elements: ` +
+        `${formatNumber(adamw.adamw.ms)} ms, ${formatNumber(adamw.adamw.gb_per_s)} GB/s of ` +
+        `${formatNumber(adamw.adamw.bytes / 1e6)} MB; copyBufferToBuffer of the parameter: ` +
+        `${formatNumber(adamw.copy.ms)} ms, ${formatNumber(adamw.copy.gb_per_s)} GB/s`,
+    );
+  } else {
+    console.log(`\nAdamW against copy: ${training.adamw_note}`);
+  }
 }
 
 function printReport(report: Report): void {
@@ -355,7 +598,10 @@ function printReport(report: Report): void {
       `${formatNumber(tokenize.parallel.mb_per_s)} MB/s` +
       (tokenize.note === null ? "" : ` (${tokenize.note})`),
   );
-  console.log(`\nratios at D=${settings.ratio_dim} (throughput over throughput):`);
+  printTraining(report.training);
+  console.log(
+    `\nratios (throughput over throughput; the embedding ones at D=${settings.ratio_dim}):`,
+  );
   console.log(formatTable(
     Object.entries(report.ratios).map(([key, value]) => [
       `  ${key}`,
@@ -383,6 +629,7 @@ async function main(): Promise<void> {
   const context: RunContext = { gpu, timing: settings.timing, cores: machine.cores };
   const contenders = await compareEmbeddings(settings, context);
   const tokenize = await compareTokenizers(settings);
+  const training = await compareTraining(settings, context);
   progress("");
   const partial = {
     machine,
@@ -399,6 +646,7 @@ async function main(): Promise<void> {
     },
     contenders,
     tokenize,
+    training,
   };
   const report: Report = { ...partial, ...ratios(partial) };
   if (options.get("json")) {

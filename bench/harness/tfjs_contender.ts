@@ -6,7 +6,7 @@ import type { GpuDevice } from "../../src/gpu/device.ts";
 import { type Contender, ContenderUnavailable } from "./contender.ts";
 import { measure } from "./measure.ts";
 
-interface Tfjs {
+export interface Tfjs {
   tf: typeof TfCore;
   backend: WebGPUBackend;
 }
@@ -14,7 +14,7 @@ interface Tfjs {
 let loaded: Promise<Tfjs> | undefined;
 
 /** Loads tfjs once and points its "webgpu" backend at `gpu`'s device. */
-function loadTfjs(gpu: GpuDevice): Promise<Tfjs> {
+export function loadTfjs(gpu: GpuDevice): Promise<Tfjs> {
   loaded ??= (async () => {
     const tf = await import("npm:@tensorflow/tfjs-core@4.22.0");
     const { WebGPUBackend } = await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
@@ -32,7 +32,7 @@ function loadTfjs(gpu: GpuDevice): Promise<Tfjs> {
  * Submits what tfjs has recorded. tfjs keeps its compute pass open between ops; finishing the
  * encoder without ending it is a validation error that drops all the recorded work.
  */
-function flush(backend: WebGPUBackend): void {
+export function flush(backend: WebGPUBackend): void {
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   backend.submitQueue();

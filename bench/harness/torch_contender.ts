@@ -10,7 +10,7 @@ const SCRIPT = decodeURIComponent(new URL("torch_embedding.py", import.meta.url)
 let found: Promise<{ python: string } | { missing: string }> | undefined;
 
 /** The first of {@linkcode PYTHONS} that imports torch, or why none does. */
-function findTorchPython(): Promise<{ python: string } | { missing: string }> {
+export function findTorchPython(): Promise<{ python: string } | { missing: string }> {
   found ??= (async () => {
     const reasons: string[] = [];
     for (const python of PYTHONS) {

@@ -12,42 +12,42 @@
  * @module
  */
 import { InputError } from "../util/errors.ts";
+import type { DataLoader } from "../batches/data_loader.ts";
 import { checkLoaderOptions } from "../batches/epoch_loader.ts";
-import { checkInteger } from "../util/checks.ts";
-import { MAX_SEED } from "../util/prng.ts";
 import { checkWindowOptions } from "../windows/sliding_windows.ts";
-import { parseArgs, readTextArgument, runCli } from "./cli.ts";
-import { buildLoader, checkAsOptions, LOADER_OPTIONS, nestedBatch } from "./loader_options.ts";
+import { checkAsOptions, type OptionSpecs, parseArgs, readTextArgument, runCli } from "./cli.ts";
+import { buildLoader, LOADER_OPTIONS, nestedBatch, SHUFFLE_OPTIONS } from "./loader_options.ts";
 import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";
 
 const COMMAND = "deno task batches";
+
+const OPTIONS = {
+  ...TOKENIZER_OPTIONS,
+  "batch-size": { ...LOADER_OPTIONS["batch-size"], required: true },
+  "max-length": { ...LOADER_OPTIONS["max-length"], required: true },
+  stride: { ...LOADER_OPTIONS.stride, required: true },
+  "no-drop-last": LOADER_OPTIONS["no-drop-last"],
+  ...SHUFFLE_OPTIONS,
+  epoch: { ...SHUFFLE_OPTIONS.epoch, default: 0 },
+  json: { type: "boolean", help: "print one JSON object" },
+} satisfies OptionSpecs;
+
+/** What the task shows: the counts, the first two batches and the last one. */
+interface Shown {
+  tokenizerName: string;
+  loader: DataLoader;
+  epoch: number;
+  firstBatches: ReturnType<typeof nestedBatch>[];
+  lastBatch: ReturnType<typeof nestedBatch>;
+}
 
 function formatRows(rows: number[][]): string {
   return "[" + rows.map((row) => `[${row.join(", ")}]`).join(",\n ") + "]";
 }
 
-function required(options: Map<string, unknown>, name: string): number {
-  const value = options.get(name);
-  if (value === undefined) {
-    throw new InputError(`--${name}`, "is required: an integer >= 1");
-  }
-  return value as number;
-}
-
-async function main(): Promise<void> {
-  const { options, positionals } = parseArgs(COMMAND, Deno.args, {
-    ...TOKENIZER_OPTIONS,
-    ...LOADER_OPTIONS,
-    shuffle: { type: "boolean", help: "seeded random order" },
-    seed: { type: "integer", help: "the shuffle seed, in [0, 4294967295]" },
-    epoch: { type: "integer", help: "the epoch whose order to show" },
-    rank: { type: "integer", help: "this rank, in [0, world size - 1]" },
-    "world-size": { type: "integer", help: "data-parallel ranks" },
-    json: { type: "boolean", help: "print one JSON object" },
-  });
-  const batchSize = required(options, "batch-size");
-  const maxLength = required(options, "max-length");
-  const stride = required(options, "stride");
+/** Parses and checks the arguments, before the text is read and tokenized. */
+function parse(args: readonly string[]) {
+  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS);
   const shuffle = options.get("shuffle") === true;
   if (options.has("seed") && !shuffle) {
     throw new InputError("--seed", "only applies with --shuffle");
@@ -58,60 +58,83 @@ async function main(): Promise<void> {
       "only applies with --shuffle (unshuffled epochs are all alike)",
     );
   }
-  const epoch = (options.get("epoch") ?? 0) as number;
   const loaderOptions = {
-    batchSize,
-    maxLength,
-    stride,
+    batchSize: values.get("batch-size") as number,
+    maxLength: values.get("max-length") as number,
+    stride: values.get("stride") as number,
     shuffle,
     dropLast: options.get("no-drop-last") !== true,
     seed: options.get("seed") as number | undefined,
     rank: options.get("rank") as number | undefined,
     worldSize: options.get("world-size") as number | undefined,
   };
-  // Every number is checked before the text is read and tokenized.
   checkAsOptions(() => {
     checkWindowOptions(loaderOptions);
     checkLoaderOptions(loaderOptions);
-    checkInteger("epoch", epoch, 0, MAX_SEED);
-  });
-  const text = await readTextArgument(positionals);
-  const tokenizer = tokenizerFromOptions(options, text);
+  }, OPTIONS);
+  const epoch = values.get("epoch") as number;
+  return { options, positionals, loaderOptions, epoch, json: options.get("json") === true };
+}
+
+/** Batches the text and keeps the batches shown. */
+async function run(settings: ReturnType<typeof parse>): Promise<Shown> {
+  const text = await readTextArgument(settings.positionals);
+  const tokenizer = tokenizerFromOptions(settings.options, text);
   // Each batch is copied (nestedBatch) before the next: one set of arrays serves them all.
-  const loader = buildLoader(text, { ...loaderOptions, tokenizer, reuseBuffers: true });
+  const loaderOptions = { ...settings.loaderOptions, tokenizer, reuseBuffers: true };
+  const loader = buildLoader(text, loaderOptions, OPTIONS);
   const firstBatches: ReturnType<typeof nestedBatch>[] = [];
   let lastBatch: ReturnType<typeof nestedBatch> | undefined;
-  for (const batch of loader.batches(epoch)) {
+  for (const batch of loader.batches(settings.epoch)) {
     if (batch.index < 2) firstBatches.push(nestedBatch(batch));
     if (batch.index === loader.numBatches - 1) lastBatch = nestedBatch(batch);
   }
+  return {
+    tokenizerName: tokenizer.name,
+    loader,
+    epoch: settings.epoch,
+    firstBatches,
+    lastBatch: lastBatch!,
+  };
+}
+
+/** Prints the counts and the batches, as text or as one JSON object. */
+function print(shown: Shown, json: boolean): void {
+  const { loader, firstBatches, lastBatch, epoch } = shown;
   const counts = {
     num_tokens: loader.dataset.ids.length,
     num_windows: loader.dataset.length,
     num_batches: loader.numBatches,
   };
-  if (options.get("json")) {
+  if (json) {
     console.log(JSON.stringify({ ...counts, first_batches: firstBatches, last_batch: lastBatch }));
     return;
   }
+  const { batchSize } = loader;
+  const { maxLength, stride } = loader.dataset;
   console.log(
-    `${tokenizer.name}: ${counts.num_tokens} tokens → ${counts.num_windows} windows ` +
+    `${shown.tokenizerName}: ${counts.num_tokens} tokens → ${counts.num_windows} windows ` +
       `(max length ${maxLength}, stride ${stride}) → ${counts.num_batches} ` +
       `batch${counts.num_batches === 1 ? "" : "es"} of ${batchSize}` +
-      (lastBatch!.inputs.length < batchSize ? ` (the last one ${lastBatch!.inputs.length})` : "") +
-      (shuffle ? `, shuffled with seed ${loader.seed}, epoch ${epoch}` : "") +
+      (lastBatch.inputs.length < batchSize ? ` (the last one ${lastBatch.inputs.length})` : "") +
+      (loader.shuffle ? `, shuffled with seed ${loader.seed}, epoch ${epoch}` : "") +
       (loader.worldSize > 1 ? `, rank ${loader.rank} of ${loader.worldSize}` : ""),
   );
-  const shown = firstBatches.map((batch, index) => ({ batch, index }));
+  const batches = firstBatches.map((batch, index) => ({ batch, index }));
   if (loader.numBatches > firstBatches.length) {
-    shown.push({ batch: lastBatch!, index: loader.numBatches - 1 });
+    batches.push({ batch: lastBatch, index: loader.numBatches - 1 });
   }
-  for (const { batch, index } of shown) {
+  for (const { batch, index } of batches) {
     console.log(`\nbatch ${index}: inputs`);
     console.log(formatRows(batch.inputs));
     console.log(`batch ${index}: targets`);
     console.log(formatRows(batch.targets));
   }
+}
+
+async function main(): Promise<void> {
+  const settings = parse(Deno.args);
+  print(await run(settings), settings.json);
 }
 
 if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });

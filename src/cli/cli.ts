@@ -6,26 +6,73 @@ import { SAMPLE_TEXT_URL } from "./sample_text.ts";
 import { readTextFile } from "../tokenize/read_text.ts";
 import { decodeUtf8 } from "../util/utf8.ts";
 
-/** How one option is parsed. */
+/**
+ * One command-line option, declared once: the parser reads its type, checks its range and that
+ * a required one is given, fills in its default, and `--help` prints all of that; the library's
+ * messages about the parameter it sets are reported under the option's name.
+ *
+ * ```ts ignore
+ * const OPTIONS = {
+ *   "batch-size": { type: "integer", min: 1, default: 8, parameter: "batchSize", help: "windows per batch" },
+ * } satisfies Record<string, OptionSpec>;
+ * const { values } = parseArgs(COMMAND, Deno.args, OPTIONS);
+ * values.get("batch-size"); // 8 unless given; "--batch-size 0" is an error naming the range
+ * ```
+ */
 export interface OptionSpec {
   /** `"boolean"` flags take no value; `"integer"` values must be integers; `"number"` any finite number. */
   type: "string" | "integer" | "number" | "boolean";
   /** What the option does, shown by `--help`. */
   help: string;
+  /** For integers and numbers: the smallest value allowed. */
+  min?: number;
+  /** For integers and numbers: the largest value allowed. */
+  max?: number;
+  /** The value when the option is not given (shown by `--help`). */
+  default?: string | number | boolean;
+  /** The command does not run without it. */
+  required?: boolean;
+  /** The library parameter the option sets (`batchSize`): messages about it name the option. */
+  parameter?: string;
 }
+
+/** A command's options by name, without the leading `--`. */
+export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
 /** Parsed options by name (without the leading `--`) and the positional arguments. */
 export interface ParsedArgs {
+  /** The options given on the command line. */
   options: Map<string, string | number | boolean>;
+  /** The options given, and the declared defaults of the others. */
+  values: Map<string, string | number | boolean>;
   positionals: string[];
 }
 
+/** What an integer or number option accepts, in words: "an integer >= 1", "an integer in [0, 9]". */
+export function describeRange(spec: OptionSpec): string {
+  const what = spec.type === "integer" ? "an integer" : spec.type === "number" ? "a number" : "";
+  if (spec.min !== undefined && spec.max !== undefined) {
+    return `${what} in [${spec.min}, ${spec.max}]`;
+  }
+  if (spec.min !== undefined) return `${what} >= ${spec.min}`;
+  if (spec.max !== undefined) return `${what} <= ${spec.max}`;
+  return what;
+}
+
+/** The `--help` line of an option: its flag, what it does, its range and default. */
+function helpLine(name: string, spec: OptionSpec): string {
+  const flag = spec.type === "boolean" ? `--${name}` : `--${name} ${spec.type.toUpperCase()}`;
+  const notes = [
+    spec.required ? "required" : "",
+    spec.min !== undefined || spec.max !== undefined ? describeRange(spec) : "",
+    spec.default !== undefined ? `default ${spec.default}` : "",
+  ].filter((note) => note !== "");
+  return `  ${flag.padEnd(28)} ${spec.help}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
+}
+
 /** The options of a command, one per line, as `--help` prints them. */
-function usage(command: string, specs: Readonly<Record<string, OptionSpec>>): string {
-  const lines = Object.entries(specs).map(([name, spec]) => {
-    const flag = spec.type === "boolean" ? `--${name}` : `--${name} ${spec.type.toUpperCase()}`;
-    return `  ${flag.padEnd(28)} ${spec.help}`;
-  });
+function usage(command: string, specs: OptionSpecs): string {
+  const lines = Object.entries(specs).map(([name, spec]) => helpLine(name, spec));
   return `${command} [options]\n\noptions:\n${lines.join("\n")}\n  ${
     "--help".padEnd(28)
   } this list`;
@@ -33,14 +80,16 @@ function usage(command: string, specs: Readonly<Record<string, OptionSpec>>): st
 
 /**
  * Parses `--name value`, `--name=value` and `--flag`; an unknown option or a bad value is an
- * {@linkcode InputError} naming it. `--help` prints the options and exits.
+ * {@linkcode InputError} naming it. Then, in the order declared, a missing required option or a
+ * value out of its declared range is one. `--help` prints the options and exits.
  */
 export function parseArgs(
   command: string,
   args: readonly string[],
-  specs: Readonly<Record<string, OptionSpec>>,
+  specs: OptionSpecs,
 ): ParsedArgs {
   const options = new Map<string, string | number | boolean>();
+  const typed = new Map<string, string>();
   const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -70,6 +119,7 @@ export function parseArgs(
     }
     const raw = eq >= 0 ? arg.slice(eq + 1) : args[++i];
     if (raw === undefined) throw new InputError(`--${name}`, `needs a value (${spec.help})`);
+    typed.set(name, raw);
     if (spec.type === "string") {
       options.set(name, raw);
     } else {
@@ -87,7 +137,57 @@ export function parseArgs(
       options.set(name, value);
     }
   }
-  return { options, positionals };
+  const values = new Map(options);
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = options.get(name);
+    if (value === undefined) {
+      if (spec.required) {
+        throw new InputError(`--${name}`, `is required: ${describeRange(spec) || spec.help}`);
+      }
+      if (spec.default !== undefined) values.set(name, spec.default);
+    } else if (
+      typeof value === "number" &&
+      ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max))
+    ) {
+      throw new InputError(`--${name}`, `must be ${describeRange(spec)}, got ${typed.get(name)}`);
+    }
+  }
+  return { options, values, positionals };
+}
+
+/**
+ * Re-throws an {@linkcode InputError} about a library parameter as one about the option that
+ * sets it (by the options' declared `parameter`s), with the names of numeric parameters inside
+ * the message too ("maxLength + 1" → "--max-length + 1") where they cannot be mistaken for words:
+ * the camelCase ones. Anything else is re-thrown as it is.
+ */
+export function asOptionError(error: unknown, specs: OptionSpecs): never {
+  if (!(error instanceof InputError)) throw error;
+  const flags = new Map<string, string>();
+  const inMessages: string[] = [];
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.parameter === undefined) continue;
+    flags.set(spec.parameter, `--${name}`);
+    const numeric = spec.type === "integer" || spec.type === "number";
+    if (numeric && /[a-z][A-Z]/.test(spec.parameter)) inMessages.push(spec.parameter);
+  }
+  const parameter = flags.get(error.parameter) ?? error.parameter;
+  const original = error.message.slice(error.parameter.length + 1);
+  const problem = inMessages.length === 0
+    ? original
+    : original.replace(new RegExp(`\\b(${inMessages.join("|")})\\b`, "g"), (name) =>
+      flags.get(name)!);
+  if (parameter === error.parameter && problem === original) throw error;
+  throw new InputError(parameter, problem);
+}
+
+/** Runs `check` and reports what it rejects under the name of the option that sets it. */
+export function checkAsOptions(check: () => void, specs: OptionSpecs): void {
+  try {
+    check();
+  } catch (error) {
+    asOptionError(error, specs);
+  }
 }
 
 /** A path as the user meant it: `deno task` runs in the project's folder, so resolve against `INIT_CWD`. */

@@ -21,7 +21,8 @@ import {
   type SavedBigram,
 } from "../nn/bigram_language_model.ts";
 import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
-import { parseArgs, runCli, userPath } from "./cli.ts";
+import { type OptionSpecs, parseArgs, runCli, userPath } from "./cli.ts";
+import { MAX_SEED } from "../util/prng.ts";
 
 const COMMAND = "deno task generate";
 const MAX_TOKENS = 1_000_000;
@@ -41,30 +42,29 @@ function asWeightsError(error: unknown, path: string): unknown {
   return error;
 }
 
+const OPTIONS = {
+  weights: {
+    type: "string",
+    required: true,
+    help: "the saved model, a file written by deno task train --save",
+  },
+  tokens: { type: "integer", min: 0, max: MAX_TOKENS, default: 200, help: "characters to sample" },
+  seed: { type: "integer", min: 0, max: MAX_SEED, default: 1337, help: "torch.manual_seed" },
+  context: {
+    type: "string",
+    help: "text to continue (default: the vocabulary's first character)",
+  },
+  json: { type: "boolean", help: "print one JSON object" },
+} satisfies OptionSpecs;
+
 async function main(): Promise<void> {
-  const { options, positionals } = parseArgs(COMMAND, Deno.args, {
-    weights: { type: "string", help: "a file written by deno task train --save (required)" },
-    tokens: { type: "integer", help: `characters to sample, in [0, ${MAX_TOKENS}] (default 200)` },
-    seed: { type: "integer", help: "torch.manual_seed, in [0, 4294967295] (default 1337)" },
-    context: {
-      type: "string",
-      help: "text to continue (default: the vocabulary's first character)",
-    },
-    json: { type: "boolean", help: "print one JSON object" },
-  });
+  const { options, values, positionals } = parseArgs(COMMAND, Deno.args, OPTIONS);
   if (positionals.length > 0) {
     throw new InputError(positionals[0], "is not an argument of this command: use --weights FILE");
   }
-  const weights = options.get("weights") as string | undefined;
-  if (weights === undefined) throw new InputError("--weights", "is required: the saved model");
-  const tokens = (options.get("tokens") ?? 200) as number;
-  if (tokens < 0 || tokens > MAX_TOKENS) {
-    throw new InputError("--tokens", `must be an integer in [0, ${MAX_TOKENS}], got ${tokens}`);
-  }
-  const seed = (options.get("seed") ?? 1337) as number;
-  if (seed < 0 || seed > 0xffffffff) {
-    throw new InputError("--seed", `must be an integer in [0, 4294967295], got ${seed}`);
-  }
+  const weights = options.get("weights") as string;
+  const tokens = values.get("tokens") as number;
+  const seed = values.get("seed") as number;
   const context = options.get("context") as string | undefined;
   if (context === "") throw new InputError("--context", "must hold at least one character");
 

@@ -11,26 +11,49 @@
 import { InputError } from "../util/errors.ts";
 import type { EncodingName } from "../tokenize/bpe_tokenizer.ts";
 import {
+  DEFAULT_CHUNK_BYTES,
   DEFAULT_PREPARE_WORKERS,
+  DEFAULT_SHARD_TOKENS,
   type PrepareProgress,
   prepareShards,
+  type PrepareShardsOptions,
   type PrepareSummary,
 } from "../tokenize/prepare_shards.ts";
-import { parseArgs, runCli, userPath } from "./cli.ts";
-import { asOptionError } from "./loader_options.ts";
+import { asOptionError, type OptionSpecs, parseArgs, runCli, userPath } from "./cli.ts";
 import { TOKENIZER_OPTIONS } from "./tokenizer_options.ts";
 
 const COMMAND = "deno task prepare";
 
-// prepareShards' parameters as the options that set them, for error messages
-const FLAGS: Readonly<Record<string, string>> = {
-  outDir: "--out",
-  encoding: "--encoding",
-  shardTokens: "--shard-tokens",
-  valFraction: "--val-fraction",
-  workers: "--workers",
-  chunkBytes: "--chunk-bytes",
-};
+/** The options; their ranges are prepareShards' own checks, reported under these names. */
+const OPTIONS = {
+  out: { type: "string", parameter: "outDir", help: "the folder for the shards" },
+  encoding: TOKENIZER_OPTIONS.encoding,
+  "shard-tokens": {
+    type: "integer",
+    default: DEFAULT_SHARD_TOKENS,
+    parameter: "shardTokens",
+    help: "tokens per shard",
+  },
+  "val-fraction": {
+    type: "number",
+    parameter: "valFraction",
+    help: "the fraction of input bytes for validation",
+  },
+  overwrite: { type: "boolean", help: "replace the folder's existing shards" },
+  workers: {
+    type: "integer",
+    parameter: "workers",
+    help:
+      `tokenizing Web Workers (~40 MB each), default: min(CPU count, ${DEFAULT_PREPARE_WORKERS})`,
+  },
+  "chunk-bytes": {
+    type: "integer",
+    default: DEFAULT_CHUNK_BYTES,
+    parameter: "chunkBytes",
+    help: "bytes read at a time",
+  },
+  json: { type: "boolean", help: "print the summary as one JSON object" },
+} satisfies OptionSpecs;
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -82,29 +105,32 @@ function formatSummary(summary: PrepareSummary, outDir: string, peakRss: number)
     `peak RSS ${Math.round(peakRss / 1e6)} MB`;
 }
 
-async function main(): Promise<void> {
-  const { options, positionals } = parseArgs(COMMAND, Deno.args, {
-    out: { type: "string", help: "the folder for the shards" },
-    encoding: TOKENIZER_OPTIONS.encoding,
-    "shard-tokens": { type: "integer", help: "tokens per shard, default 100000000" },
-    "val-fraction": { type: "number", help: "the fraction of input bytes for validation" },
-    overwrite: { type: "boolean", help: "replace the folder's existing shards" },
-    workers: {
-      type: "integer",
-      help:
-        `tokenizing Web Workers (~40 MB each), default: min(CPU count, ${DEFAULT_PREPARE_WORKERS})`,
-    },
-    "chunk-bytes": { type: "integer", help: "bytes read at a time, default 1048576" },
-    json: { type: "boolean", help: "print the summary as one JSON object" },
-  });
+/** The files to prepare and prepareShards' options, from the arguments. */
+function parse(args: readonly string[]) {
+  const { options, positionals } = parseArgs(COMMAND, args, OPTIONS);
   if (positionals.length === 0) {
     throw new InputError("FILE", "is missing: name one or more text files to prepare");
   }
-  const out = options.get("out");
-  if (out === undefined) {
+  if (!options.has("out")) {
     throw new InputError("--out", "is missing: name the folder for the shards");
   }
+  const prepareOptions: PrepareShardsOptions = {
+    outDir: userPath(String(options.get("out"))),
+    encoding: options.get("encoding") as EncodingName | undefined,
+    shardTokens: options.get("shard-tokens") as number | undefined,
+    valFraction: options.get("val-fraction") as number | undefined,
+    overwrite: options.get("overwrite") === true,
+    workers: options.get("workers") as number | undefined,
+    chunkBytes: options.get("chunk-bytes") as number | undefined,
+  };
+  return { files: positionals.map(userPath), prepareOptions, json: options.get("json") === true };
+}
 
+/** Prepares the shards, with progress on stderr when it is a terminal; measures the peak RSS. */
+async function run(
+  files: string[],
+  options: PrepareShardsOptions,
+): Promise<{ summary: PrepareSummary; peakRss: number }> {
   let peakRss = Deno.memoryUsage().rss;
   const showProgress = Deno.stderr.isTerminal();
   let lastShown = 0;
@@ -117,40 +143,40 @@ async function main(): Promise<void> {
       Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${formatProgress(progress)}`));
     }
   };
-  const outDir = userPath(String(out));
   let summary: PrepareSummary;
   try {
-    summary = await prepareShards(positionals.map(userPath), {
-      outDir,
-      encoding: options.get("encoding") as EncodingName | undefined,
-      shardTokens: options.get("shard-tokens") as number | undefined,
-      valFraction: options.get("val-fraction") as number | undefined,
-      overwrite: options.get("overwrite") === true,
-      workers: options.get("workers") as number | undefined,
-      chunkBytes: options.get("chunk-bytes") as number | undefined,
-      onProgress,
-    });
+    summary = await prepareShards(files, { ...options, onProgress });
   } catch (error) {
-    asOptionError(error, FLAGS);
+    asOptionError(error, OPTIONS);
   }
   if (showProgress) Deno.stderr.writeSync(encoder.encode("\n"));
-  peakRss = await peakResidentBytes(peakRss);
-  if (options.get("json")) {
-    console.log(JSON.stringify({
-      encoding: summary.encoding,
-      version: summary.version,
-      files: summary.files,
-      bytes: summary.bytes,
-      tokens: summary.tokens,
-      val_tokens: summary.valTokens,
-      train_tokens: summary.trainTokens,
-      shards: summary.shards.map((s) => ({ path: s.path, split: s.split, tokens: s.tokenCount })),
-      seconds: summary.seconds,
-      peak_rss_bytes: peakRss,
-    }));
-  } else {
+  return { summary, peakRss: await peakResidentBytes(peakRss) };
+}
+
+/** The summary: one line, or one JSON object. */
+function print(summary: PrepareSummary, outDir: string, peakRss: number, json: boolean): void {
+  if (!json) {
     console.log(formatSummary(summary, outDir, peakRss));
+    return;
   }
+  console.log(JSON.stringify({
+    encoding: summary.encoding,
+    version: summary.version,
+    files: summary.files,
+    bytes: summary.bytes,
+    tokens: summary.tokens,
+    val_tokens: summary.valTokens,
+    train_tokens: summary.trainTokens,
+    shards: summary.shards.map((s) => ({ path: s.path, split: s.split, tokens: s.tokenCount })),
+    seconds: summary.seconds,
+    peak_rss_bytes: peakRss,
+  }));
+}
+
+async function main(): Promise<void> {
+  const { files, prepareOptions, json } = parse(Deno.args);
+  const { summary, peakRss } = await run(files, prepareOptions);
+  print(summary, prepareOptions.outDir, peakRss, json);
 }
 
 if (import.meta.main) await runCli(COMMAND, main);

@@ -9,19 +9,23 @@ import {
 import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
 import { RegexTokenizer } from "../tokenize/regex_tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
-import type { OptionSpec } from "./cli.ts";
-import { asOptionError } from "./loader_options.ts";
+import { asOptionError, type OptionSpecs } from "./cli.ts";
 
 /** The tokenizer options of every text-reading task. */
-export const TOKENIZER_OPTIONS: Readonly<Record<string, OptionSpec>> = {
+export const TOKENIZER_OPTIONS = {
   encoding: {
     type: "string",
+    parameter: "encoding",
     help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
   },
-  model: { type: "string", help: "a model name such as gpt-4o" },
+  model: { type: "string", parameter: "model", help: "a model name such as gpt-4o" },
   tokenizer: { type: "string", help: "regex or char" },
-  "allowed-special": { type: "string", help: "all, none, or a comma-separated list" },
-};
+  "allowed-special": {
+    type: "string",
+    parameter: "allowedSpecial",
+    help: "all, none, or a comma-separated list",
+  },
+} satisfies OptionSpecs;
 
 /** `--allowed-special` → the tokenizer's option: "all", "none", or a comma-separated list. */
 export function parseAllowedSpecial(value: string): AllowedSpecial {
@@ -70,6 +74,6 @@ export function tokenizerFromOptions(
     if (model !== undefined) return BpeTokenizer.forModel(String(model), { allowedSpecial });
     return new BpeTokenizer((encoding ?? "gpt2") as EncodingName, { allowedSpecial });
   } catch (error) {
-    return asOptionError(error);
+    return asOptionError(error, TOKENIZER_OPTIONS);
   }
 }

@@ -30,22 +30,11 @@ import { TorchGenerator } from "../util/torch_rng.ts";
 import { BigramLanguageModel, checkBigramVocabulary } from "../nn/bigram_language_model.ts";
 import { type Evaluation, generateTokens, trainBigram } from "../nn/bigram_training.ts";
 import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
-import { parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
+import { type OptionSpecs, parseArgs, readTextArgument, runCli, userPath } from "./cli.ts";
+import { MAX_SEED } from "../util/prng.ts";
 import { ProgressBar } from "./progress_bar.ts";
 
 const COMMAND = "deno task train";
-
-/** The note's settings. */
-const DEFAULTS = {
-  seed: 1337,
-  batchSize: 32,
-  blockSize: 8,
-  lr: 1e-2,
-  steps: 1000,
-  evalInterval: 250,
-  evalIters: 20,
-  generate: 200,
-};
 
 /** The share of the ids that trains (the note's `int(0.9 * len(data))`). */
 const TRAIN_SHARE = 0.9;
@@ -59,6 +48,57 @@ const LIMITS = {
   evalIters: 1_000_000,
   generate: 1_000_000,
 };
+
+/** The options, with the note's settings as defaults. */
+const OPTIONS = {
+  seed: {
+    type: "integer",
+    min: 0,
+    max: MAX_SEED,
+    default: 1337,
+    help: "torch.manual_seed",
+  },
+  "batch-size": {
+    type: "integer",
+    min: 1,
+    max: LIMITS.batchSize,
+    default: 32,
+    help: "blocks per batch",
+  },
+  "block-size": {
+    type: "integer",
+    min: 1,
+    max: LIMITS.blockSize,
+    default: 8,
+    help: "characters per block",
+  },
+  lr: { type: "number", default: 0.01, help: "AdamW's learning rate, > 0" },
+  steps: { type: "integer", min: 0, max: LIMITS.steps, default: 1000, help: "training steps" },
+  "eval-interval": {
+    type: "integer",
+    min: 1,
+    max: LIMITS.steps,
+    default: 250,
+    help: "steps between evaluations",
+  },
+  "eval-iters": {
+    type: "integer",
+    min: 1,
+    max: LIMITS.evalIters,
+    default: 20,
+    help: "batches per split in an evaluation",
+  },
+  generate: {
+    type: "integer",
+    min: 0,
+    max: LIMITS.generate,
+    default: 200,
+    help: "characters to sample after training",
+  },
+  save: { type: "string", help: "write the trained table to this safetensors file" },
+  overwrite: { type: "boolean", help: "with --save: replace an existing file" },
+  json: { type: "boolean", help: "print one JSON object" },
+} satisfies OptionSpecs;
 
 /** The task's settings after checking. */
 export interface TrainSettings {
@@ -75,53 +115,21 @@ export interface TrainSettings {
   json: boolean;
 }
 
-function integerOption(
-  options: Map<string, string | number | boolean>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const value = (options.get(name) ?? fallback) as number;
-  if (value < min || value > max) {
-    throw new InputError(`--${name}`, `must be an integer in [${min}, ${max}], got ${value}`);
-  }
-  return value;
-}
-
 /** Parses and checks the options (CPU only, nothing read or written yet). */
 export function trainSettings(args: readonly string[]): {
   settings: TrainSettings;
   positionals: string[];
 } {
-  const { options, positionals } = parseArgs(COMMAND, args, {
-    seed: { type: "integer", help: "torch.manual_seed, in [0, 4294967295] (default 1337)" },
-    "batch-size": { type: "integer", help: "blocks per batch (default 32)" },
-    "block-size": { type: "integer", help: "characters per block (default 8)" },
-    lr: { type: "number", help: "AdamW's learning rate, > 0 (default 0.01)" },
-    steps: { type: "integer", help: "training steps (default 1000)" },
-    "eval-interval": { type: "integer", help: "steps between evaluations (default 250)" },
-    "eval-iters": { type: "integer", help: "batches per split in an evaluation (default 20)" },
-    generate: { type: "integer", help: "characters to sample after training (default 200)" },
-    save: { type: "string", help: "write the trained table to this safetensors file" },
-    overwrite: { type: "boolean", help: "with --save: replace an existing file" },
-    json: { type: "boolean", help: "print one JSON object" },
-  });
+  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS);
   const settings: TrainSettings = {
-    seed: integerOption(options, "seed", DEFAULTS.seed, 0, 0xffffffff),
-    batchSize: integerOption(options, "batch-size", DEFAULTS.batchSize, 1, LIMITS.batchSize),
-    blockSize: integerOption(options, "block-size", DEFAULTS.blockSize, 1, LIMITS.blockSize),
-    lr: (options.get("lr") ?? DEFAULTS.lr) as number,
-    steps: integerOption(options, "steps", DEFAULTS.steps, 0, LIMITS.steps),
-    evalInterval: integerOption(
-      options,
-      "eval-interval",
-      DEFAULTS.evalInterval,
-      1,
-      LIMITS.steps,
-    ),
-    evalIters: integerOption(options, "eval-iters", DEFAULTS.evalIters, 1, LIMITS.evalIters),
-    generate: integerOption(options, "generate", DEFAULTS.generate, 0, LIMITS.generate),
+    seed: values.get("seed") as number,
+    batchSize: values.get("batch-size") as number,
+    blockSize: values.get("block-size") as number,
+    lr: values.get("lr") as number,
+    steps: values.get("steps") as number,
+    evalInterval: values.get("eval-interval") as number,
+    evalIters: values.get("eval-iters") as number,
+    generate: values.get("generate") as number,
     save: options.get("save") as string | undefined,
     overwrite: options.get("overwrite") === true,
     json: options.get("json") === true,
@@ -195,13 +203,40 @@ function evaluationLine(evaluation: Evaluation, width: number): string {
     `${formatLoss(evaluation.train)}, eval loss ${formatLoss(evaluation.eval)}`;
 }
 
-async function main(): Promise<void> {
-  const { settings, positionals } = trainSettings(Deno.args);
+/** The text to train on, as ids split the note's way, and the checked `--save` path. */
+interface TrainInput {
+  tokenizer: CharTokenizer;
+  ids: Uint32Array;
+  splitIndex: number;
+  save: string | undefined;
+}
+
+/** Reads and checks the text and the `--save` target (CPU only). */
+async function prepareInput(settings: TrainSettings, positionals: string[]): Promise<TrainInput> {
   const save = settings.save === undefined ? undefined : userPath(settings.save);
   const text = await readTextArgument(positionals);
   const { tokenizer, ids, splitIndex } = prepareText(text, settings.blockSize);
   if (save !== undefined) await checkSaveTarget(save, settings.overwrite);
+  return { tokenizer, ids, splitIndex, save };
+}
 
+/** What a run produced: the losses and evaluations, the trained table, the sampled text. */
+interface Trained {
+  trainLosses: Float32Array | readonly number[];
+  evals: readonly Evaluation[];
+  trainMs: number;
+  table: Float32Array;
+  generated: Uint32Array;
+  generatedText: string;
+  tokensPerSecond: number | null;
+}
+
+/**
+ * Trains on the GPU, with a progress line on a terminal and (as text) the evaluations as they
+ * come, saves the table when asked, and samples text.
+ */
+async function train(input: TrainInput, settings: TrainSettings): Promise<Trained> {
+  const { tokenizer, ids, splitIndex } = input;
   // The note's order of draws: the table, then the batches, then the samples, all from one
   // stream seeded like torch.manual_seed.
   const generator = new TorchGenerator(settings.seed);
@@ -266,15 +301,27 @@ async function main(): Promise<void> {
   const tokensPerSecond = result.trainMs > 0
     ? settings.steps * tokensPerStep / (result.trainMs / 1e3)
     : null;
-
   const table = await model.readTable();
-  if (save !== undefined) {
-    await model.save(save, { overwrite: settings.overwrite });
+  if (input.save !== undefined) {
+    await model.save(input.save, { overwrite: settings.overwrite });
   }
   const generated = await generateTokens(model, generator, [0], settings.generate);
-  const generatedText = tokenizer.decode(generated);
+  return {
+    trainLosses: result.trainLosses,
+    evals: result.evals,
+    trainMs: result.trainMs,
+    table,
+    generated,
+    generatedText: tokenizer.decode(generated),
+    tokensPerSecond,
+  };
+}
 
-  if (json) {
+/** The run's summary and the sampled text, or one JSON object. */
+function print(input: TrainInput, settings: TrainSettings, trained: Trained): void {
+  const { tokenizer, ids, splitIndex, save } = input;
+  const { table, generated, generatedText, tokensPerSecond } = trained;
+  if (settings.json) {
     let sum = 0;
     let absSum = 0;
     for (const value of table) {
@@ -285,8 +332,8 @@ async function main(): Promise<void> {
       vocab_size: tokenizer.vocabSize,
       num_tokens: ids.length,
       train_tokens: splitIndex,
-      train_losses: Array.from(result.trainLosses),
-      evals: result.evals,
+      train_losses: Array.from(trained.trainLosses),
+      evals: trained.evals,
       final_weight: { sum, abs_sum: absSum, row0_first8: Array.from(table.subarray(0, 8)) },
       generated_ids: Array.from(generated),
       generated_text: generatedText,
@@ -295,7 +342,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `\ntrained ${settings.steps} steps in ${(result.trainMs / 1e3).toFixed(1)} s` +
+    `\ntrained ${settings.steps} steps in ${(trained.trainMs / 1e3).toFixed(1)} s` +
       (tokensPerSecond === null
         ? ""
         : ` (${Math.round(tokensPerSecond).toLocaleString("en-US")} tokens/s)`),
@@ -308,6 +355,13 @@ async function main(): Promise<void> {
   }
   console.log(`\ngenerated (${settings.generate} characters after the first of the vocabulary):`);
   console.log(generatedText);
+}
+
+/** Parse → prepare the text → train on the GPU → print. */
+async function main(): Promise<void> {
+  const { settings, positionals } = trainSettings(Deno.args);
+  const input = await prepareInput(settings, positionals);
+  print(input, settings, await train(input, settings));
 }
 
 if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });

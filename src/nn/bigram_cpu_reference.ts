@@ -1,102 +1,32 @@
-// The note's bigram model (semiGPT) in plain float32 TypeScript, step for step as PyTorch's CPU
-// kernels compute it: the reference the GPU model is tested against.
+// The note's bigram model (semiGPT) in plain float32 TypeScript, composed of the training
+// kernels' CPU references (each computes as PyTorch's CPU kernels do): the reference the GPU
+// model is tested against.
 import { InputError } from "../util/errors.ts";
 import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import type { Batch } from "../batches/batch.ts";
+import { adamwStepCpu } from "../gpu/kernels/adamw/cpu_reference.ts";
+import {
+  crossEntropyCpu,
+  crossEntropyGradCpu,
+} from "../gpu/kernels/cross_entropy/cpu_reference.ts";
+import { embeddingBackwardCpu } from "../gpu/kernels/embedding_backward/cpu_reference.ts";
+import { softmaxCpu } from "../gpu/kernels/softmax/cpu_reference.ts";
 import { type AdamWSettings, checkAdamWSettings, type TrainableBigram } from "./bigram_training.ts";
 
-const f32 = Math.fround;
-
-/**
- * Mean cross-entropy of `[rows, vocab]` logits gathered from `table` by `inputs`, against
- * `targets`, as `F.cross_entropy(logits, targets)`: per row `logsumexp(row) − row[target]`
- * (max-subtracted), each row's value rounded to float32, their mean in float32.
- * With `gradTable`, also adds the gradient of that mean with respect to the table, as
- * `nn.Embedding`'s dense backward does: row `inputs[r]` gets `(softmax(row) − onehot) / rows`,
- * positions in order, each addition rounded to float32.
- */
-export function bigramCrossEntropy(
+/** The logits of a batch: row `r` is the table's row `inputs[r]`. */
+export function gatherRows(
   table: Float32Array,
   vocabSize: number,
   inputs: ArrayLike<number>,
-  targets: ArrayLike<number>,
   rows: number,
-  gradTable?: Float32Array,
-): number {
-  let total = 0;
-  const exps = new Float64Array(vocabSize);
+): Float32Array {
+  const logits = new Float32Array(rows * vocabSize);
   for (let r = 0; r < rows; r++) {
-    const offset = inputs[r] * vocabSize;
-    let max = -Infinity;
-    for (let j = 0; j < vocabSize; j++) max = Math.max(max, table[offset + j]);
-    let sum = 0;
-    for (let j = 0; j < vocabSize; j++) {
-      exps[j] = Math.exp(table[offset + j] - max);
-      sum += exps[j];
-    }
-    const target = targets[r];
-    total += f32(Math.log(sum) + max - table[offset + target]);
-    if (gradTable !== undefined) {
-      for (let j = 0; j < vocabSize; j++) {
-        const grad = f32((exps[j] / sum - (j === target ? 1 : 0)) / rows);
-        gradTable[offset + j] = f32(gradTable[offset + j] + grad);
-      }
-    }
+    const start = inputs[r] * vocabSize;
+    logits.set(table.subarray(start, start + vocabSize), r * vocabSize);
   }
-  return f32(total / rows);
-}
-
-/**
- * One `torch.optim.AdamW` step (the single-tensor path PyTorch takes on the CPU) over `params`
- * with gradient `grads`, moments `m` and `v`, at step `t` (1 for the first), each operation
- * rounded to float32 as PyTorch's float32 tensors round it.
- */
-export function adamwStep(
-  params: Float32Array,
-  grads: Float32Array,
-  m: Float32Array,
-  v: Float32Array,
-  t: number,
-  settings: AdamWSettings,
-): void {
-  const { lr, beta1, beta2, eps, weightDecay } = settings;
-  const decay = f32(1 - lr * weightDecay);
-  const b1 = f32(beta1);
-  const oneMinusB1 = f32(1 - beta1);
-  const b2 = f32(beta2);
-  const oneMinusB2 = f32(1 - beta2);
-  const biasCorrection2Sqrt = f32(Math.sqrt(1 - beta2 ** t));
-  const negativeStepSize = f32(-(lr / (1 - beta1 ** t)));
-  const epsF = f32(eps);
-  for (let i = 0; i < params.length; i++) {
-    const g = grads[i];
-    params[i] = f32(params[i] * decay);
-    const mi = f32(f32(m[i] * b1) + f32(g * oneMinusB1));
-    const vi = f32(f32(v[i] * b2) + f32(f32(oneMinusB2 * g) * g));
-    m[i] = mi;
-    v[i] = vi;
-    const denom = f32(f32(f32(Math.sqrt(vi)) / biasCorrection2Sqrt) + epsF);
-    params[i] = f32(params[i] + f32(f32(negativeStepSize * mi) / denom));
-  }
-}
-
-/**
- * `softmax(row)` of a float32 row, as `F.softmax(logits, dim=-1)`: `exp(x − max)` each rounded
- * to float32, multiplied by the float32 reciprocal of their sum.
- */
-export function softmaxRow(row: Float32Array): Float32Array {
-  let max = -Infinity;
-  for (const x of row) max = Math.max(max, x);
-  const out = new Float32Array(row.length);
-  let sum = 0;
-  for (let j = 0; j < row.length; j++) {
-    out[j] = Math.exp(row[j] - max);
-    sum += out[j];
-  }
-  const inverse = f32(1 / f32(sum));
-  for (let j = 0; j < row.length; j++) out[j] = out[j] * inverse;
-  return out;
+  return logits;
 }
 
 /** Options of {@linkcode BigramCpuReference}. */
@@ -151,24 +81,29 @@ export class BigramCpuReference implements TrainableBigram {
   /** The mean cross-entropy of a batch, without a gradient. */
   loss(batch: Batch): Promise<number> {
     const rows = batch.rows * batch.seqLength;
+    const logits = gatherRows(this.table, this.vocabSize, batch.inputs, rows);
     return Promise.resolve(
-      bigramCrossEntropy(this.table, this.vocabSize, batch.inputs, batch.targets, rows),
+      crossEntropyCpu(logits, batch.targets.subarray(0, rows), this.vocabSize),
     );
   }
 
-  /** Forward, loss, backward and one AdamW step on a batch; the loss joins {@linkcode takeLosses}. */
+  /**
+   * Forward, loss, `zero_grad`, backward and one AdamW step on a batch; the loss joins
+   * {@linkcode BigramCpuReference.takeLosses}.
+   */
   trainStep(batch: Batch): void {
     const rows = batch.rows * batch.seqLength;
+    const inputs = batch.inputs.subarray(0, rows);
+    const targets = batch.targets.subarray(0, rows);
+    const logits = gatherRows(this.table, this.vocabSize, inputs, rows);
+    const loss = crossEntropyCpu(logits, targets, this.vocabSize);
+    const gradLogits = crossEntropyGradCpu(logits, targets, this.vocabSize);
     this.#grad.fill(0);
-    const loss = bigramCrossEntropy(
-      this.table,
-      this.vocabSize,
-      batch.inputs,
-      batch.targets,
-      rows,
-      this.#grad,
-    );
-    adamwStep(this.table, this.#grad, this.#m, this.#v, ++this.#step, this.settings);
+    embeddingBackwardCpu(gradLogits, inputs, this.#grad, this.vocabSize);
+    adamwStepCpu(this.table, this.#grad, this.#m, this.#v, {
+      ...this.settings,
+      step: ++this.#step,
+    });
     this.#losses.push(loss);
   }
 
@@ -183,7 +118,7 @@ export class BigramCpuReference implements TrainableBigram {
   nextTokenProbabilities(id: number): Promise<Float32Array> {
     checkInteger("id", id, 0, this.vocabSize - 1);
     const row = this.table.subarray(id * this.vocabSize, (id + 1) * this.vocabSize);
-    return Promise.resolve(softmaxRow(row));
+    return Promise.resolve(softmaxCpu(row, this.vocabSize));
   }
 
   /** A copy of the table. */

@@ -2,7 +2,7 @@ import type { Batch } from "../batches/batch.ts";
 import { InputError } from "../util/errors.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
 import { adamwCall } from "../gpu/kernels/adamw/adamw.ts";
-import type { KernelCall } from "../gpu/kernels/compute_kernel.ts";
+import type { KernelCall, PreparedRun } from "../gpu/kernels/compute_kernel.ts";
 import {
   crossEntropy,
   gradCall,
@@ -79,6 +79,16 @@ interface BatchIds {
   targets: Uint32Array;
 }
 
+/** A loss asked for by `loss`, waiting for its pass. */
+interface PendingLoss {
+  ids: BatchIds;
+  resolve: (loss: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Tables up to this size are softmaxed whole for sampling (one read instead of one a token). */
+const PROBABILITIES_CACHE_BYTES = 16 << 20;
+
 /** The GPU buffers of a step for batches of `rows` ids. */
 interface StepBuffers extends Disposable {
   rows: number;
@@ -91,6 +101,10 @@ interface StepBuffers extends Disposable {
   stats: Tensor<"f32">;
   rowLosses: Tensor<"f32">;
   loss: Tensor<"f32">;
+  /** Prepared once: the logits gathered, the rows' statistics and losses, their mean. */
+  forward: PreparedRun[];
+  /** Prepared once: the logits' gradient. */
+  grad: PreparedRun;
 }
 
 /**
@@ -163,6 +177,12 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
   #queue: Promise<void> = Promise.resolve();
   /** One row of logits and its softmax, for sampling. */
   #sampleRow: { logits: Tensor<"f32">; probs: Tensor<"f32"> } | undefined;
+  /** Losses asked for by `loss` and not yet run. */
+  #pendingEvals: PendingLoss[] | undefined;
+  /** Their values on the GPU, read back together. */
+  #evalLog: Tensor<"f32"> | undefined;
+  /** Every row's softmax, for a table small enough, and the step it was computed after. */
+  #probabilities: { step: number; values: Float32Array } | undefined;
   #disposed = false;
 
   private constructor(
@@ -313,18 +333,57 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     }
   }
 
-  /** The mean cross-entropy of a batch, without a gradient. */
-  async loss(batch: Batch): Promise<number> {
+  /**
+   * The mean cross-entropy of a batch, without a gradient. The batch's ids are copied before
+   * this returns; losses asked for together (before awaiting any) are computed in one queue
+   * pass and read back at once.
+   */
+  loss(batch: Batch): Promise<number> {
     this.#checkLive();
     const ids = this.#copyBatch(batch);
-    await this.#queue;
-    const b = await this.#load(ids);
-    await this.#run([
-      gatherCall(this.#table, b.inputsBinding, b.logits),
-      rowStatsCall(b.logits, b.targetsBinding, b.stats, b.rowLosses),
-      meanCall(b.rowLosses, b.loss),
-    ]);
-    return await lossItem(b.loss);
+    return new Promise((resolve, reject) => {
+      if (this.#pendingEvals === undefined) {
+        this.#pendingEvals = [];
+        queueMicrotask(() => this.#evaluatePending());
+      }
+      this.#pendingEvals.push({ ids, resolve, reject });
+    });
+  }
+
+  /** Runs the losses asked for since the last pass: one submit each, one read for all. */
+  #evaluatePending(): void {
+    const pending = this.#pendingEvals ?? [];
+    this.#pendingEvals = undefined;
+    const work = this.#queue.then(async () => {
+      const log = await this.#evalLogFor(pending.length);
+      for (let i = 0; i < pending.length; i++) {
+        const b = await this.#load(pending[i].ids);
+        await this.#gpu.checked("bigram loss", (device) => {
+          const encoder = device.createCommandEncoder({ label: "bigram loss" });
+          record(encoder, b.forward);
+          encoder.copyBufferToBuffer(b.loss.buffer, 0, log.buffer, i * 4, 4);
+          device.queue.submit([encoder.finish()]);
+        });
+      }
+      return await log.readRows(0, pending.length);
+    });
+    this.#queue = work.then(() => {});
+    this.#queue.catch(() => {}); // reported to the pending losses below
+    work.then((losses) => {
+      pending.forEach(({ resolve, reject }, i) => {
+        if (Number.isFinite(losses[i])) {
+          resolve(losses[i]);
+        } else {
+          reject(
+            new InputError(
+              "loss",
+              `is ${losses[i]}: the table holds NaN or infinite values; a lower learning rate ` +
+                "avoids it",
+            ),
+          );
+        }
+      });
+    }, (error) => pending.forEach(({ reject }) => reject(error)));
   }
 
   /**
@@ -338,31 +397,33 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     const step = ++this.#step;
     const slot = this.#pendingLosses++;
     this.#queue = this.#queue.then(() => this.#runStep(ids, step, slot));
+    // A failed step is reported by takeLosses (which awaits the queue), not as unhandled.
+    this.#queue.catch(() => {});
   }
 
   async #runStep(ids: BatchIds, step: number, slot: number): Promise<void> {
     const b = await this.#load(ids);
     const log = await this.#lossLogFor(slot + 1);
-    await this.#run([
-      gatherCall(this.#table, b.inputsBinding, b.logits),
-      rowStatsCall(b.logits, b.targetsBinding, b.stats, b.rowLosses),
-      meanCall(b.rowLosses, b.loss),
-      gradCall(b.logits, b.targetsBinding, b.stats, b.gradLogits),
-    ]);
-    await this.#gpu.checked("bigram step", (device) => {
+    // The runs that change every step: the ids' grouping and AdamW's bias corrections.
+    const gpu = this.#gpu;
+    const backward = embeddingBackwardCall(b.gradLogits, ids.inputs, this.#grad);
+    using backwardRun = await backward.kernel.prepare(gpu, backward.run);
+    const adamw = adamwCall(this.#table, this.#grad, this.#expAvg, this.#expAvgSq, {
+      ...this.#settings,
+      step,
+    });
+    using adamwRun = await adamw.kernel.prepare(gpu, adamw.run);
+    // One submit: logits, loss and its gradient; the loss into the log; zero_grad; backward;
+    // AdamW. Its buffers may be released once submitted (the GPU keeps what it uses).
+    await gpu.checked("bigram step", (device) => {
       const encoder = device.createCommandEncoder({ label: "bigram step" });
+      record(encoder, b.forward);
+      record(encoder, [b.grad]);
       encoder.copyBufferToBuffer(b.loss.buffer, 0, log.buffer, slot * 4, 4);
-      // zero_grad: the dense gradient starts from zero every step.
       for (const segment of this.#grad.segments) encoder.clearBuffer(segment.buffer);
+      record(encoder, [backwardRun, adamwRun]);
       device.queue.submit([encoder.finish()]);
     });
-    await this.#run([
-      embeddingBackwardCall(b.gradLogits, ids.inputs, this.#grad),
-      adamwCall(this.#table, this.#grad, this.#expAvg, this.#expAvgSq, {
-        ...this.#settings,
-        step,
-      }),
-    ]);
   }
 
   /** The losses of the steps queued since the last call, in order (waits for them). */
@@ -381,16 +442,29 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     this.#checkLive();
     checkInteger("id", id, 0, this.#vocabSize - 1);
     await this.#queue;
-    this.#sampleRow ??= {
-      logits: await Tensor.zeros(this.#gpu, [1, this.#vocabSize], "f32", "bigram sample logits"),
-      probs: await Tensor.zeros(this.#gpu, [1, this.#vocabSize], "f32", "bigram sample probs"),
-    };
-    const { logits, probs } = this.#sampleRow;
-    await this.#run([
-      gatherCall(this.#table, Uint32Array.of(id), logits),
-      softmaxCall(logits, probs),
-    ]);
-    const values = await probs.read();
+    const v = this.#vocabSize;
+    let values: Float32Array;
+    if (v * v * 4 <= PROBABILITIES_CACHE_BYTES && this.#table.segments.length === 1) {
+      // Every row at once (the same per-row kernel, so the same values as one row at a time),
+      // kept until the next training step.
+      if (this.#probabilities?.step !== this.#step) {
+        using probs = await Tensor.zeros(this.#gpu, [v, v], "f32", "bigram probabilities");
+        await this.#run([softmaxCall(this.#table, probs)]);
+        this.#probabilities = { step: this.#step, values: await probs.read() };
+      }
+      values = this.#probabilities.values.slice(id * v, (id + 1) * v);
+    } else {
+      this.#sampleRow ??= {
+        logits: await Tensor.zeros(this.#gpu, [1, v], "f32", "bigram sample logits"),
+        probs: await Tensor.zeros(this.#gpu, [1, v], "f32", "bigram sample probs"),
+      };
+      const { logits, probs } = this.#sampleRow;
+      await this.#run([
+        gatherCall(this.#table, Uint32Array.of(id), logits),
+        softmaxCall(logits, probs),
+      ]);
+      values = await probs.read();
+    }
     const bad = values.findIndex((x) => !Number.isFinite(x));
     if (bad >= 0) {
       throw new InputError(
@@ -449,6 +523,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     for (const tensor of [this.#table, this.#grad, this.#expAvg, this.#expAvgSq]) tensor.dispose();
     this.#buffers?.[Symbol.dispose]();
     this.#lossLog?.dispose();
+    this.#evalLog?.dispose();
     this.#sampleRow?.logits.dispose();
     this.#sampleRow?.probs.dispose();
   }
@@ -498,7 +573,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     if (this.#buffers?.rows !== rows) {
       this.#buffers?.[Symbol.dispose]();
       this.#buffers = undefined;
-      this.#buffers = await stepBuffers(this.#gpu, rows, this.#vocabSize);
+      this.#buffers = await stepBuffers(this.#gpu, rows, this.#table);
     }
     const b = this.#buffers;
     this.#gpu.write(b.inputs.buffer, ids.inputs);
@@ -508,6 +583,18 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
 
   async #run(calls: readonly KernelCall[]): Promise<void> {
     for (const { kernel, run } of calls) await kernel.run(this.#gpu, run);
+  }
+
+  async #evalLogFor(count: number): Promise<Tensor<"f32">> {
+    if (count <= (this.#evalLog?.size ?? 0)) return this.#evalLog!;
+    this.#evalLog?.dispose();
+    this.#evalLog = undefined;
+    return this.#evalLog = await Tensor.zeros(
+      this.#gpu,
+      [Math.max(64, 2 ** Math.ceil(Math.log2(count)))],
+      "f32",
+      "bigram evaluation losses",
+    );
   }
 
   async #lossLogFor(count: number): Promise<Tensor<"f32">> {
@@ -552,33 +639,72 @@ function checkVocabulary(vocabulary: unknown, size: number, where = "vocabulary"
   });
 }
 
-/** Allocates the step buffers for `rows` ids of a vocabulary of `vocab`. */
-async function stepBuffers(gpu: GpuDevice, rows: number, vocab: number): Promise<StepBuffers> {
+/** Allocates the step buffers for `rows` ids of the table's vocabulary, runs prepared. */
+async function stepBuffers(
+  gpu: GpuDevice,
+  rows: number,
+  table: Tensor<"f32">,
+): Promise<StepBuffers> {
+  const vocab = table.shape[0];
   const made: Tensor[] = [];
+  const runs: PreparedRun[] = [];
+  const dispose = () => {
+    runs.forEach((run) => run[Symbol.dispose]());
+    made.forEach((tensor) => tensor.dispose());
+  };
   const keep = async <D extends "f32" | "u32">(shape: number[], dtype: D, label: string) => {
     const tensor = await Tensor.zeros(gpu, shape, dtype, `bigram ${label}`);
     made.push(tensor);
     return tensor;
   };
+  const prepare = async ({ kernel, run }: KernelCall) => {
+    const prepared = await kernel.prepare(gpu, run);
+    runs.push(prepared);
+    return prepared;
+  };
   try {
     const inputs = await keep([rows], "u32", "inputs");
     const targets = await keep([rows], "u32", "targets");
+    const logits = await keep([rows, vocab], "f32", "logits");
+    const gradLogits = await keep([rows, vocab], "f32", "logits gradient");
+    const stats = await keep([rows, 2], "f32", "row stats");
+    const rowLosses = await keep([rows], "f32", "row losses");
+    const loss = await keep([], "f32", "loss");
+    const inputsBinding = { buffer: inputs.buffer };
+    const targetsBinding = { buffer: targets.buffer };
+    const forward = [
+      await prepare(gatherCall(table, inputsBinding, logits)),
+      await prepare(rowStatsCall(logits, targetsBinding, stats, rowLosses)),
+      await prepare(meanCall(rowLosses, loss)),
+    ];
+    const grad = await prepare(gradCall(logits, targetsBinding, stats, gradLogits));
     return {
       rows,
       inputs,
       targets,
-      inputsBinding: { buffer: inputs.buffer },
-      targetsBinding: { buffer: targets.buffer },
-      logits: await keep([rows, vocab], "f32", "logits"),
-      gradLogits: await keep([rows, vocab], "f32", "logits gradient"),
-      stats: await keep([rows, 2], "f32", "row stats"),
-      rowLosses: await keep([rows], "f32", "row losses"),
-      loss: await keep([], "f32", "loss"),
-      [Symbol.dispose]: () => made.forEach((tensor) => tensor.dispose()),
+      inputsBinding,
+      targetsBinding,
+      logits,
+      gradLogits,
+      stats,
+      rowLosses,
+      loss,
+      forward,
+      grad,
+      [Symbol.dispose]: dispose,
     };
   } catch (error) {
-    made.forEach((tensor) => tensor.dispose());
+    dispose();
     throw error;
+  }
+}
+
+/** Records prepared runs into an encoder, each in a compute pass of its own. */
+function record(encoder: GPUCommandEncoder, runs: readonly PreparedRun[]): void {
+  for (const run of runs) {
+    const pass = encoder.beginComputePass({ label: "bigram" });
+    run.record(pass);
+    pass.end();
   }
 }
 

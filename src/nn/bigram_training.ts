@@ -65,7 +65,10 @@ function divergence(loss: number, where: string): InputError {
 export interface TrainableBigram {
   /** The vocabulary size V (the table is V × V). */
   readonly vocabSize: number;
-  /** The mean cross-entropy of a batch, without a gradient (`model(X, Y)` under `no_grad`). */
+  /**
+   * The mean cross-entropy of a batch, without a gradient (`model(X, Y)` under `no_grad`). The
+   * batch's arrays may be overwritten as soon as this returns.
+   */
   loss(batch: Batch): Promise<number>;
   /**
    * Forward, loss, `zero_grad`, backward and one optimizer step on a batch. The batch's arrays
@@ -112,9 +115,12 @@ export async function estimateLoss(
 ): Promise<SplitLosses> {
   checkInteger("evalIters", evalIters, 1);
   const mean = async (source: BatchSource) => {
+    // All batches drawn (and their ids taken by the model) before any loss is awaited, so that
+    // a GPU model can compute them in one pass; the draws are in the note's order either way.
+    const pending: Promise<number>[] = [];
+    for (let k = 0; k < evalIters; k++) pending.push(model.loss(source.sample()));
     let sum = 0;
-    for (let k = 0; k < evalIters; k++) {
-      const loss = await model.loss(source.sample());
+    for (const loss of await Promise.all(pending)) {
       if (!Number.isFinite(loss)) throw divergence(loss, "an evaluation");
       sum += loss;
     }

@@ -77,10 +77,12 @@ export interface PrepareSummary {
   readonly seconds: number;
 }
 
-const DEFAULT_SHARD_TOKENS = 100_000_000;
+/** Tokens per shard by default: llm.c's shard size. */
+export const DEFAULT_SHARD_TOKENS = 100_000_000;
 /** The most workers `prepareShards` starts by default (each costs ~40 MB). */
 export const DEFAULT_PREPARE_WORKERS = 4;
-const DEFAULT_CHUNK_BYTES = 1 << 20;
+/** Bytes read at a time by default. */
+export const DEFAULT_CHUNK_BYTES = 1 << 20;
 const SHARD_NAME = /^(?:train|val)_\d{6,}\.bin$/;
 
 /** UTF-8 bytes of `text[from..to)` (text decoded from UTF-8 has no lone surrogates). */

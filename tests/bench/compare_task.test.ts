@@ -16,6 +16,11 @@ const REQUIRED_RATIOS = [
   "fused_vs_torch_cpu",
   "fused_vs_tfjs_webgpu",
   "tokenize_parallel_vs_single",
+  "semigpt_step_vs_tfjs_webgpu",
+  "semigpt_step_vs_torch_cpu",
+  "input_embedding_step_vs_tfjs_webgpu",
+  "input_embedding_step_vs_torch_cpu",
+  "adamw_vs_copy",
 ];
 
 Deno.test("deno task bench:compare --quick", async (t) => {
@@ -30,6 +35,7 @@ Deno.test("deno task bench:compare --quick", async (t) => {
       "settings",
       "contenders",
       "tokenize",
+      "training",
       "ratios",
       "ratio_notes",
     ]);
@@ -90,6 +96,34 @@ Deno.test("deno task bench:compare --quick", async (t) => {
       out.ratios.stream_vs_fused_api,
       out.contenders.stream.results[dims[0]].mtok_per_s /
         out.contenders.fused_api.results[dims[0]].mtok_per_s,
+    );
+    const training = out.training;
+    assert.deepEqual(Object.keys(training.problems), ["semigpt_step", "input_embedding_step"]);
+    for (const [id, problem] of Object.entries<Record<string, unknown>>(training.problems)) {
+      const contenders = problem.contenders as Record<string, Record<string, unknown>>;
+      assert.deepEqual(Object.keys(contenders), ["module", "tfjs_webgpu", "torch_cpu"], id);
+      for (const [cid, contender] of Object.entries(contenders)) {
+        if (cid === "module") assert.equal(contender.available, true, `${id} ${contender.note}`);
+        if (!contender.available) {
+          assert.equal(typeof contender.note, "string", `${id} ${cid} says why it is absent`);
+          continue;
+        }
+        const result = contender.result as Record<string, unknown>;
+        assert.equal(result.verified, true, `${id} ${cid}: ${result.note ?? contender.note}`);
+        assert.ok((result.ms_per_step as number) > 0, `${id} ${cid}`);
+        assert.ok(
+          Math.abs((result.first_loss as number) - (problem.expected_first_loss as number)) <=
+            1e-4 * Math.max(1, Math.abs(problem.expected_first_loss as number)),
+          `${id} ${cid}`,
+        );
+      }
+      const breakdown = (contenders.module.result as Record<string, unknown>).breakdown;
+      assert.ok(Object.values(breakdown as Record<string, number>).every((ms) => ms > 0), id);
+    }
+    assert.ok(training.adamw.adamw.gb_per_s > 0 && training.adamw.copy.gb_per_s > 0);
+    assert.equal(
+      out.ratios.adamw_vs_copy,
+      training.adamw.adamw.gb_per_s / training.adamw.copy.gb_per_s,
     );
     assert.ok(out.tokenize.single.mb_per_s > 0);
     assert.ok(out.tokenize.parallel.mb_per_s > 0);

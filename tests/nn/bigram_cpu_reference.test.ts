@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { CharTokenizer, TorchBlockSampler, TorchGenerator } from "../../mod.ts";
-import {
-  adamwStep,
-  BigramCpuReference,
-  bigramCrossEntropy,
-  softmaxRow,
-} from "../../src/nn/bigram_cpu_reference.ts";
+import { BigramCpuReference, gatherRows } from "../../src/nn/bigram_cpu_reference.ts";
 import { generateTokens, trainBigram } from "../../src/nn/bigram_training.ts";
 import { assertClose, assertCloseTo } from "../helpers/assert_close.ts";
 import { koreanCase, sums, verdictCase } from "../helpers/semigpt.ts";
@@ -53,56 +48,48 @@ Deno.test("the CPU reference follows PyTorch step for step", async (t) => {
   }
 });
 
-Deno.test("CPU reference pieces", async (t) => {
-  await t.step("cross-entropy and its gradient against float64 formulas", () => {
-    const vocab = 13;
-    const table = new TorchGenerator(1).normal(vocab * vocab, 0, 3);
-    const inputs = [4, 4, 0, 12, 7];
-    const targets = [1, 4, 12, 0, 7];
-    const grad = new Float32Array(vocab * vocab);
-    const loss = bigramCrossEntropy(table, vocab, inputs, targets, 5, grad);
-    const expectedGrad = new Float64Array(vocab * vocab);
-    let expected = 0;
-    inputs.forEach((id, r) => {
-      const row = [...table.subarray(id * vocab, (id + 1) * vocab)];
-      const z = row.reduce((s, x) => s + Math.exp(x), 0);
-      expected += (Math.log(z) - row[targets[r]]) / 5;
-      row.forEach((x, j) => {
-        expectedGrad[id * vocab + j] += (Math.exp(x) / z - (j === targets[r] ? 1 : 0)) / 5;
-      });
+Deno.test("one CPU reference step against the float64 formulas of the docs", () => {
+  // Cross-entropy, its gradient through the repeated rows of the batch (id 4 twice), and one
+  // AdamW step over every element (untouched rows only decay).
+  const vocab = 13;
+  const lr = 0.05;
+  const generator = new TorchGenerator(1);
+  const model = new BigramCpuReference({ vocabSize: vocab, generator, lr });
+  const start = Float64Array.from(model.table);
+  const inputs = Uint32Array.of(4, 4, 0, 12, 7);
+  const targets = Uint32Array.of(1, 4, 12, 0, 7);
+  model.trainStep({ inputs, targets, starts: new Uint32Array(5), rows: 5, seqLength: 1, index: 0 });
+  const grad = new Float64Array(vocab * vocab);
+  let loss = 0;
+  inputs.forEach((id, r) => {
+    const row = [...start.subarray(id * vocab, (id + 1) * vocab)];
+    const z = row.reduce((s, x) => s + Math.exp(x), 0);
+    loss += (Math.log(z) - row[targets[r]]) / 5;
+    row.forEach((x, j) => {
+      grad[id * vocab + j] += (Math.exp(x) / z - (j === targets[r] ? 1 : 0)) / 5;
     });
-    assertCloseTo(loss, expected, { rtol: 1e-6 });
-    assertClose(grad, expectedGrad, { atol: 1e-7 }, "gradient");
-    // rows no input touches have no gradient; id 4 (twice) got both contributions
-    assert.ok(grad.subarray(vocab, 2 * vocab).every((x) => x === 0));
   });
-  await t.step("AdamW against the float64 update of the docs", () => {
-    const n = 50;
-    const g = new TorchGenerator(2);
-    const params = g.normal(n);
-    const grads = g.normal(n);
-    grads.fill(0, 0, 5); // untouched elements still decay
-    const m = new Float32Array(n);
-    const v = new Float32Array(n);
-    const p64 = Float64Array.from(params);
-    const m64 = new Float64Array(n);
-    const v64 = new Float64Array(n);
-    const settings = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
-    for (let t = 1; t <= 3; t++) {
-      adamwStep(params, grads, m, v, t, settings);
-      for (let i = 0; i < n; i++) {
-        p64[i] *= 1 - 0.01 * 0.01;
-        m64[i] = 0.9 * m64[i] + 0.1 * grads[i];
-        v64[i] = 0.999 * v64[i] + 0.001 * grads[i] * grads[i];
-        const denom = Math.sqrt(v64[i]) / Math.sqrt(1 - 0.999 ** t) + 1e-8;
-        p64[i] -= 0.01 / (1 - 0.9 ** t) * m64[i] / denom;
-      }
-    }
-    assertClose(params, p64, { atol: 2e-6 }, "parameters");
+  // The first AdamW step: m = 0.1 g, v = 0.001 g², bias-corrected to g and g².
+  const expected = start.map((p, i) => {
+    const g = grad[i];
+    const decayed = p * (1 - lr * 0.01);
+    return g === 0 ? decayed : decayed - lr * g / (Math.abs(g) + 1e-8);
   });
-  await t.step("softmax sums to 1 and keeps the order", () => {
-    const probs = softmaxRow(Float32Array.of(1000, 999, -5, 1000));
-    assertCloseTo(probs.reduce((a, b) => a + b), 1, { atol: 1e-6 });
-    assert.ok(probs[0] === probs[3] && probs[1] < probs[0] && probs[2] < probs[1]);
+  return model.takeLosses().then((losses) => {
+    assertCloseTo(losses[0], loss, { rtol: 1e-6 });
+    assertClose(model.table, expected, { atol: 2e-6 }, "table after one step");
+    assert.deepEqual(
+      model.table.subarray(vocab, 2 * vocab),
+      Float32Array.from(
+        start.subarray(vocab, 2 * vocab),
+        (x) => Math.fround(x * Math.fround(1 - lr * 0.01)),
+      ),
+      "row 1, untouched, only decays",
+    );
   });
+});
+
+Deno.test("gatherRows: the table's rows of the inputs", () => {
+  const table = Float32Array.from({ length: 12 }, (_, i) => i);
+  assert.deepEqual([...gatherRows(table, 3, [3, 0, 3], 3)], [9, 10, 11, 0, 1, 2, 9, 10, 11]);
 });

@@ -5,7 +5,8 @@ import {
   BigramLanguageModel,
   readBigramFile,
 } from "../../src/nn/bigram_language_model.ts";
-import { BigramCpuReference, bigramCrossEntropy } from "../../src/nn/bigram_cpu_reference.ts";
+import { BigramCpuReference, gatherRows } from "../../src/nn/bigram_cpu_reference.ts";
+import { crossEntropyCpu } from "../../src/gpu/kernels/cross_entropy/cpu_reference.ts";
 import { writeSafetensors } from "../../src/formats/safetensors_writer.ts";
 import { generateTokens, trainBigram } from "../../src/nn/bigram_training.ts";
 import { assertClose, assertCloseTo } from "../helpers/assert_close.ts";
@@ -110,7 +111,11 @@ Deno.test("BigramLanguageModel API", async (t) => {
         weight.subarray(id * vocab, (id + 1) * vocab),
       );
     });
-    const expected = bigramCrossEntropy(weight, vocab, inputs.flat(), targets.flat(), 6);
+    const expected = crossEntropyCpu(
+      gatherRows(weight, vocab, inputs.flat(), 6),
+      targets.flat(),
+      vocab,
+    );
     assertCloseTo(loss!, expected, { atol: 1e-6 });
     const noTargets = await model.forward([[1]]);
     assert.equal(noTargets.loss, null);
@@ -156,12 +161,44 @@ Deno.test("BigramLanguageModel API", async (t) => {
     assertCloseTo(losses[0], Math.log(3), { atol: 1e-6 });
     assert.ok(losses[1099] < losses[0]);
   });
+  await t.step("losses asked together: one pass, each batch's own loss", async () => {
+    using model = await BigramLanguageModel.create(gpu, { vocabSize: vocab, weight });
+    const inputs = Uint32Array.of(1, 2, 3, 4);
+    const targets = Uint32Array.of(5, 6, 7, 8);
+    const batch = { inputs, targets, starts: new Uint32Array(2), rows: 2, seqLength: 2, index: 0 };
+    const pending: Promise<number>[] = [];
+    const expected: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      inputs.fill(k, 0, 2 + k % 3); // the model copies the ids before the next batch reuses them
+      expected.push(crossEntropyCpu(gatherRows(weight, vocab, inputs, 4), targets, vocab));
+      pending.push(model.loss(batch));
+    }
+    assertClose(await Promise.all(pending), expected, { atol: 2e-6 });
+    assertCloseTo(await model.loss(batch), expected[4], { atol: 2e-6 });
+  });
   await t.step("nextTokenProbabilities: the softmax of the token's row", async () => {
     using model = await BigramLanguageModel.create(gpu, { vocabSize: vocab, weight });
     const probs = await model.nextTokenProbabilities(4);
     const row = [...weight.subarray(4 * vocab, 5 * vocab)];
     const z = row.reduce((s, x) => s + Math.exp(x), 0);
     assertClose(probs, row.map((x) => Math.exp(x) / z), { atol: 1e-7 });
+    // a table too large to softmax whole (split into segments) gives the same values row by row
+    using split = await BigramLanguageModel.create(gpu, {
+      vocabSize: 300,
+      weight: new TorchGenerator(6).normal(300 * 300),
+      maxBindingBytes: 64 * 1200,
+    });
+    using whole = await BigramLanguageModel.create(gpu, {
+      vocabSize: 300,
+      weight: new TorchGenerator(6).normal(300 * 300),
+    });
+    assert.ok(split.weight.segments.length > 1 && whole.weight.segments.length === 1);
+    for (const id of [0, 150, 299]) {
+      assert.deepEqual(
+        await split.nextTokenProbabilities(id),
+        await whole.nextTokenProbabilities(id),
+      );
+    }
   });
   await t.step("bad arguments are InputErrors naming them", async () => {
     const rejects = async (work: () => Promise<unknown>, parameter: string) => {
