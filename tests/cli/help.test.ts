@@ -12,6 +12,7 @@ import { OPTIONS as tokenize } from "../../src/cli/tokenize.ts";
 import { OPTIONS as train } from "../../src/cli/train.ts";
 import { ROOT_PATH, runTask } from "../helpers/run_task.ts";
 import { TASKS } from "../helpers/tasks.ts";
+import { withTempDir } from "../helpers/temp_dir.ts";
 
 /** Each task with options, its declaration, and the FILE words its usage line shows. */
 const COMMANDS: [string, OptionSpecs, string][] = [
@@ -82,3 +83,40 @@ for (const [name, specs, files] of COMMANDS) {
     }
   });
 }
+
+Deno.test("the tasks' errors name flags where the library names its options", async (t) => {
+  await t.step("dropLast: false is --no-drop-last", async () => {
+    const { code, stderr } = await runTask("embed", ["-"], "hello world is a fine thing");
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      "deno task embed: --batch-size is 8, more than the dataset's 1 windows, and the one short " +
+        "batch is dropped: no batch is left (use a --batch-size <= 1, or --no-drop-last)\n",
+    );
+  });
+  await t.step("allowedSpecial is --allowed-special; encodeOrdinary() is no flag", async () => {
+    const { code, stderr } = await runTask(
+      "tokenize",
+      ["-", "--allowed-special", "none"],
+      "a <|endoftext|>",
+    );
+    assert.equal(code, 2);
+    assert.equal(
+      stderr,
+      "deno task tokenize: text contains the special token <|endoftext|> at offset 2, which is " +
+        "not allowed; allow it (--allowed-special <|endoftext|>)\n",
+    );
+  });
+  await t.step("overwrite: true is --overwrite", () =>
+    withTempDir(async (dir) => {
+      await Deno.writeTextFile(`${dir}/a.txt`, "hello hello hello hello world");
+      const args = [`${dir}/a.txt`, "--out", `${dir}/out`];
+      assert.equal((await runTask("prepare", args)).code, 0);
+      const { code, stderr } = await runTask("prepare", args);
+      assert.equal(code, 2);
+      assert.match(
+        stderr,
+        /already holds shards \(train_000000\.bin\); they are kept \(replace them: --overwrite\)\n$/,
+      );
+    }));
+});
