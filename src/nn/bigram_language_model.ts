@@ -21,9 +21,8 @@ import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import { openSafetensors } from "../formats/safetensors_reader.ts";
 import { writeSafetensors } from "../formats/safetensors_writer.ts";
+import { adamwHyperparameters, type AdamWOptions, checkAdamWOptions } from "./adamw.ts";
 import {
-  type AdamWSettings,
-  checkAdamWSettings,
   estimateLoss,
   generateTokens,
   type SplitLosses,
@@ -52,7 +51,7 @@ export function checkBigramVocabulary(vocabSize: number): void {
 }
 
 /** Options of {@linkcode BigramLanguageModel.create}. */
-export interface BigramLanguageModelOptions extends Partial<AdamWSettings>, TensorStorageOptions {
+export interface BigramLanguageModelOptions extends AdamWOptions, TensorStorageOptions {
   /** The vocabulary size V: the table is `V × V`. */
   vocabSize: number;
   /**
@@ -166,7 +165,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
   readonly #grad: Tensor<"f32">;
   readonly #expAvg: Tensor<"f32">;
   readonly #expAvgSq: Tensor<"f32">;
-  readonly #settings: AdamWSettings;
+  readonly #settings: Required<AdamWOptions>;
   readonly #vocabulary: readonly string[] | undefined;
   #step = 0;
   #buffers: StepBuffers | undefined;
@@ -189,7 +188,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     gpu: GpuDevice,
     table: Tensor<"f32">,
     state: { grad: Tensor<"f32">; expAvg: Tensor<"f32">; expAvgSq: Tensor<"f32"> },
-    settings: AdamWSettings,
+    settings: Required<AdamWOptions>,
     vocabulary: readonly string[] | undefined,
   ) {
     this.#gpu = gpu;
@@ -207,7 +206,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
    * The table, its gradient and both moments live on the GPU: `16 · V²` bytes.
    *
    * @param gpu The device.
-   * @param options The vocabulary size, the generator or the weight, and AdamW's settings.
+   * @param options The vocabulary size, the generator or the weight, and AdamW's options.
    */
   static async create(
     gpu: GpuDevice,
@@ -217,7 +216,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     checkOptions(options, "{ vocabSize, generator | weight, lr?, ... }");
     const { vocabSize, generator, weight, vocabulary, maxBindingBytes } = options;
     checkInteger("vocabSize", vocabSize, 1, MAX_BIGRAM_VOCABULARY);
-    const settings = checkAdamWSettings(options);
+    const settings = checkAdamWOptions(options);
     if ((generator === undefined) === (weight === undefined)) {
       throw new InputError("options", "need exactly one of generator and weight");
     }
@@ -270,12 +269,12 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
    *
    * @param gpu The device.
    * @param path The safetensors file.
-   * @param options AdamW's settings for further training, and storage limits.
+   * @param options AdamW's options for further training, and storage limits.
    */
   static async fromSafetensors(
     gpu: GpuDevice,
     path: string | URL,
-    options: Partial<AdamWSettings> & TensorStorageOptions = {},
+    options: AdamWOptions & TensorStorageOptions = {},
   ): Promise<BigramLanguageModel> {
     checkGpuDevice("gpu", gpu);
     const saved = await readBigramFile(path);
@@ -298,8 +297,8 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     return this.#vocabulary;
   }
 
-  /** AdamW's settings. */
-  get settings(): Readonly<AdamWSettings> {
+  /** AdamW's options, defaults filled in. */
+  get settings(): Readonly<Required<AdamWOptions>> {
     return this.#settings;
   }
 
@@ -408,10 +407,13 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     const gpu = this.#gpu;
     const backward = embeddingBackwardCall(b.gradLogits, ids.inputs, this.#grad);
     using backwardRun = await backward.kernel.prepare(gpu, backward.run);
-    const adamw = adamwCall(this.#table, this.#grad, this.#expAvg, this.#expAvgSq, {
-      ...this.#settings,
-      step,
-    });
+    const adamw = adamwCall(
+      this.#table,
+      this.#grad,
+      this.#expAvg,
+      this.#expAvgSq,
+      adamwHyperparameters(this.#settings, step),
+    );
     using adamwRun = await adamw.kernel.prepare(gpu, adamw.run);
     // One submit: logits, loss and its gradient; the loss into the log; zero_grad; backward;
     // AdamW. Its buffers may be released once submitted (the GPU keeps what it uses).
