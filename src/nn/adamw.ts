@@ -7,6 +7,8 @@ import {
 } from "../gpu/kernels/adamw/adamw.ts";
 import { checkSameLayout, zerosLike } from "../gpu/kernels/segments.ts";
 import type { Tensor } from "../gpu/tensor.ts";
+import type { GpuDevice } from "../gpu/device.ts";
+import type { KernelCall } from "../gpu/kernels/compute_kernel.ts";
 import { Parameter } from "./parameter.ts";
 
 /**
@@ -84,6 +86,20 @@ export function adamwHyperparameters(
 ): AdamWHyperparameters {
   const { lr, betas: [beta1, beta2], eps, weightDecay } = options;
   return { lr, beta1, beta2, eps, weightDecay, step };
+}
+
+/** One parameter's AdamW dispatches and its device. */
+type StepCall = KernelCall & { device: GpuDevice };
+
+let stepCalls: (optimizer: AdamW) => Promise<StepCall[]>;
+
+/**
+ * The dispatches of one step of `optimizer` (one per parameter with a gradient), its moments
+ * made and its step counts advanced, for a model that records them with the rest of a training
+ * step in one submit. Not part of the public API.
+ */
+export function adamwStepCalls(optimizer: AdamW): Promise<StepCall[]> {
+  return stepCalls(optimizer);
 }
 
 /** A parameter's optimizer state: its moments on the GPU and its step count. */
@@ -164,6 +180,14 @@ export class AdamW implements Disposable {
 
   /** One AdamW update of every parameter that has a gradient. */
   async step(): Promise<void> {
+    for (const { device, kernel, run } of await this.#stepCalls()) await kernel.run(device, run);
+  }
+
+  /**
+   * The dispatches of one step (one per parameter with a gradient), its moments made and its
+   * step counts advanced: for a caller that records them with other work in one submit.
+   */
+  async #stepCalls(): Promise<StepCall[]> {
     const options = {
       lr: this.lr,
       betas: this.betas,
@@ -171,6 +195,7 @@ export class AdamW implements Disposable {
       weightDecay: this.weightDecay,
     };
     checkAdamWHyperparameters(adamwHyperparameters(options, 1));
+    const calls: StepCall[] = [];
     for (const parameter of this.parameters) {
       const grad = parameter.grad;
       if (grad === undefined) continue;
@@ -186,17 +211,16 @@ export class AdamW implements Disposable {
         state = { expAvg, expAvgSq, step: 0 };
         this.#state.set(parameter, state);
       }
-      const step = state.step + 1;
-      const { kernel, run } = adamwCall(
-        value,
-        grad,
-        state.expAvg,
-        state.expAvgSq,
-        adamwHyperparameters(options, step),
-      );
-      await kernel.run(value.device, run);
-      state.step = step;
+      state.step += 1;
+      const hyperparameters = adamwHyperparameters(options, state.step);
+      const call = adamwCall(value, grad, state.expAvg, state.expAvgSq, hyperparameters);
+      calls.push({ ...call, device: value.device });
     }
+    return calls;
+  }
+
+  static {
+    stepCalls = (optimizer) => optimizer.#stepCalls();
   }
 
   /** Sets every parameter's gradient to zero (as PyTorch 1.13's `zero_grad()`). */
