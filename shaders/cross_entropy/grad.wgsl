@@ -19,9 +19,13 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> grad: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) cell: vec3u) {
+fn main(
+  @builtin(global_invocation_id) cell: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+) {
   let chunk = cell.x;
-  let row = params.first_row + cell.y;
+  // From the workgroup id (uniform): the row's stats and target may be loaded once for all.
+  let row = params.first_row + group.y;
   if (chunk >= CHUNKS || row >= params.rows) {
     return;
   }

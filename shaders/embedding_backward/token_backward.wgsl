@@ -22,9 +22,14 @@ struct Params {
 @group(0) @binding(3) var<storage, read> plan: array<u32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(@builtin(global_invocation_id) cell: vec3u) {
+fn main(
+  @builtin(global_invocation_id) cell: vec3u,
+  @builtin(workgroup_id) group: vec3u,
+) {
   let chunk = cell.x;
-  let u = params.first_unique + cell.y;
+  // From the workgroup id (the same for all its invocations): the plan's reads are uniform, which
+  // a compiler may serve with one load for the workgroup.
+  let u = params.first_unique + group.y;
   if (chunk >= CHUNKS || u >= params.end_unique) {
     return;
   }

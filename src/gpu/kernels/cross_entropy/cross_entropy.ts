@@ -226,7 +226,7 @@ async function withScratch<T>(
 }
 
 /** Runs the calls in order (each its own submit; the queue keeps them in order). */
-export async function runAll(
+async function runAll(
   gpu: Tensor["device"],
   calls: readonly KernelCall[],
 ): Promise<void> {
