@@ -85,8 +85,8 @@ export class DataLoader extends EpochLoader implements Iterable<Batch>, AsyncIte
     if (epochBatches === 0) {
       throw new InputError(
         "batchSize",
-        `is ${batchSize}, more than the dataset's ${windows} windows, and dropLast drops the one ` +
-          `short batch: no batch is left (use a batchSize <= ${windows}, or dropLast: false)`,
+        `is ${batchSize}, more than the dataset's ${windows} windows, and the one short batch is ` +
+          `dropped: no batch is left (use a batchSize <= ${windows}, or dropLast: false)`,
       );
     }
     super(settings, epochBatches);

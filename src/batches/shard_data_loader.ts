@@ -127,8 +127,8 @@ export class ShardDataLoader extends EpochLoader implements AsyncIterable<ShardB
       const most = Math.max(...dataset.shards.map((_, k) => dataset.windowCount(k)));
       throw new InputError(
         "batchSize",
-        `is ${batchSize}, more than any shard's windows (at most ${most}), and dropLast drops ` +
-          `each shard's short batch: no batch is left (batches do not mix shards; use a ` +
+        `is ${batchSize}, more than any shard's windows (at most ${most}), and each shard's ` +
+          `short batch is dropped: no batch is left (batches do not mix shards; use a ` +
           `batchSize <= ${most}, or dropLast: false)`,
       );
     }

@@ -15,13 +15,22 @@ import { InputError } from "../util/errors.ts";
 import type { DataLoader } from "../batches/data_loader.ts";
 import { checkLoaderOptions } from "../batches/epoch_loader.ts";
 import { checkWindowOptions } from "../windows/sliding_windows.ts";
-import { checkAsOptions, type OptionSpecs, parseArgs, readTextArgument, runCli } from "./cli.ts";
+import {
+  checkAsOptions,
+  type CommandHelp,
+  filesHelp,
+  type OptionSpecs,
+  parseArgs,
+  readTextArgument,
+  runCli,
+} from "./cli.ts";
 import { buildLoader, LOADER_OPTIONS, nestedBatch, SHUFFLE_OPTIONS } from "./loader_options.ts";
 import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";
 
 const COMMAND = "deno task batches";
 
-const OPTIONS = {
+/** The task's options, declared once: parsed, checked and listed by --help from here. */
+export const OPTIONS = {
   ...TOKENIZER_OPTIONS,
   "batch-size": { ...LOADER_OPTIONS["batch-size"], required: true },
   "max-length": { ...LOADER_OPTIONS["max-length"], required: true },
@@ -31,6 +40,14 @@ const OPTIONS = {
   epoch: { ...SHUFFLE_OPTIONS.epoch, default: 0 },
   json: { type: "boolean", help: "print one JSON object" },
 } satisfies OptionSpecs;
+
+const HELP: CommandHelp = {
+  usage: "[FILE|-] --batch-size B --max-length T --stride S [options]",
+  about: "Windows and batches FILE as the book's create_dataloader_v1 (the sample text " +
+    "data/the-verdict.txt without FILE, standard input for -) and prints the counts, the " +
+    "first two batches and the last one.",
+  files: filesHelp(COMMAND, "FILE", true),
+};
 
 /** What the task shows: the counts, the first two batches and the last one. */
 interface Shown {
@@ -47,7 +64,7 @@ function formatRows(rows: number[][]): string {
 
 /** Parses and checks the arguments, before the text is read and tokenized. */
 function parse(args: readonly string[]) {
-  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS);
+  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS, HELP);
   const shuffle = options.get("shuffle") === true;
   if (options.has("seed") && !shuffle) {
     throw new InputError("--seed", "only applies with --shuffle");
@@ -137,4 +154,4 @@ async function main(): Promise<void> {
   print(await run(settings), settings.json);
 }
 
-if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true, specs: OPTIONS });

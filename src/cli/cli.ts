@@ -34,6 +34,21 @@ export interface OptionSpec {
   required?: boolean;
   /** The library parameter the option sets (`batchSize`): messages about it name the option. */
   parameter?: string;
+  /**
+   * What applies when the option is not given, where that is not one declared `default` (shown by
+   * `--help`): `"gpt2"` when `--model` may be given instead, `"min(CPU count, 4)"`.
+   */
+  defaultText?: string;
+}
+
+/** What `--help` says of a command besides its options. */
+export interface CommandHelp {
+  /** The arguments after the task's name, e.g. `"[FILE|-] [options]"`. */
+  usage: string;
+  /** What the command does, in a sentence or two. */
+  about: string;
+  /** Where the files it reads or writes may be (see {@linkcode filesHelp}). */
+  files?: string;
 }
 
 /** A command's options by name, without the leading `--`. */
@@ -109,17 +124,54 @@ function helpLine(name: string, spec: OptionSpec): string {
   const notes = [
     spec.required ? "required" : "",
     spec.min !== undefined || spec.max !== undefined ? describeRange(spec) : "",
-    spec.default !== undefined ? `default ${spec.default}` : "",
+    spec.default !== undefined
+      ? `default ${spec.default}`
+      : spec.defaultText !== undefined
+      ? `default: ${spec.defaultText}`
+      : "",
   ].filter((note) => note !== "");
-  return `  ${flag.padEnd(28)} ${spec.help}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
+  const text = `${spec.help}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`;
+  return `  ${flag.padEnd(28)} ${wrap(text, 100, " ".repeat(31)).trimStart()}`;
 }
 
-/** The options of a command, one per line, as `--help` prints them. */
-function usage(command: string, specs: OptionSpecs): string {
+/** Words wrapped into lines of at most `width` characters, each after `indent`. */
+function wrap(text: string, width = 100, indent = ""): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    if (line !== "" && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(indent + line);
+  return lines.join("\n");
+}
+
+/** What `--help` prints: the usage, what the command does, where its files may be, the options. */
+function usage(command: string, specs: OptionSpecs, help?: CommandHelp): string {
   const lines = Object.entries(specs).map(([name, spec]) => helpLine(name, spec));
-  return `${command} [options]\n\noptions:\n${lines.join("\n")}\n  ${
-    "--help".padEnd(28)
-  } this list`;
+  const head = help === undefined
+    ? `${command} [options]`
+    : [`${command} ${help.usage}`, wrap(help.about), ...(help.files ? [wrap(help.files)] : [])]
+      .join("\n\n");
+  return `${head}\n\noptions:\n${lines.join("\n")}\n  ${"--help".padEnd(28)} this list`;
+}
+
+/**
+ * The `--help` paragraph on where a task's files may be: under the folder `deno task` is run
+ * from, relative paths starting there, and how to reach a file elsewhere.
+ *
+ * @param command `"deno task embed"`.
+ * @param what What the task reads and writes there, e.g. `"FILE"` or `"FILE and --save"`.
+ * @param standardInput Whether `-` reads standard input.
+ */
+export function filesHelp(command: string, what: string, standardInput: boolean): string {
+  const task = command.replace(/^deno task /, "");
+  return `${what}: under the folder you run deno task from (relative paths start there). For a ` +
+    `file elsewhere run the task from its folder with this project's config: deno task --config ` +
+    `${shellWord(PROJECT_CONFIG)} ${task} …` +
+    (standardInput ? `, or give it on standard input: ${command} - < FILE.` : ".");
 }
 
 /**
@@ -131,6 +183,7 @@ export function parseArgs(
   command: string,
   args: readonly string[],
   specs: OptionSpecs,
+  help?: CommandHelp,
 ): ParsedArgs {
   const options = new Map<string, string | number | boolean>();
   const typed = new Map<string, string>();
@@ -146,7 +199,7 @@ export function parseArgs(
       continue;
     }
     if (arg === "--help") {
-      console.log(usage(command, specs));
+      console.log(usage(command, specs, help));
       Deno.exit(0);
     }
     const eq = arg.indexOf("=");
@@ -321,24 +374,9 @@ export async function grantedPath(path: string, label?: string): Promise<string>
 /** Reads the text of `FILE`, or of standard input for `-`, as strict UTF-8. */
 export async function readInput(path: string): Promise<string> {
   currentInput = path === "-" ? "standard input" : userPath(path);
-  try {
-    return path === "-"
-      ? await readTextStream(Deno.stdin.readable, "standard input")
-      : await readTextFile(await grantedPath(path));
-  } catch (error) {
-    // the size limit's advice in the CLI's terms
-    if (error instanceof InputError && error.message.includes("with prepareShards (")) {
-      throw new InputError(
-        error.parameter,
-        error.message.slice(error.parameter.length + 1)
-          .replace(
-            /with prepareShards \(deno task prepare in the CLI\)$/,
-            "with deno task prepare",
-          ),
-      );
-    }
-    throw error;
-  }
+  return path === "-"
+    ? await readTextStream(Deno.stdin.readable, "standard input")
+    : await readTextFile(await grantedPath(path));
 }
 
 /**
@@ -358,6 +396,55 @@ export async function readTextArgument(positionals: readonly string[]): Promise<
 export interface CliOptions {
   /** The command reads its text from standard input for `-`: permission messages suggest it. */
   standardInput?: boolean;
+  /** The command's options: messages name them instead of the library parameters they set. */
+  specs?: OptionSpecs;
+}
+
+/** Advice in library messages that has no flag in the tasks, and what the tasks say instead. */
+const API_ONLY: readonly (readonly [RegExp, string])[] = [
+  [/ or encode it as ordinary text with encodeOrdinary\(\)/g, ""],
+  [/\bwith prepareShards\b/g, "with deno task prepare"],
+];
+
+/** `text` with the special characters of a regular expression escaped. */
+function literal(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * An {@linkcode InputError}'s message in a task's terms: the library parameter an option sets is
+ * named by the option's flag, and so are the settings the message suggests (`dropLast: false` is
+ * `--no-drop-last`, `{ overwrite: true }` is `--overwrite`, `allowedSpecial: ["<|endoftext|>"]`
+ * is `--allowed-special <|endoftext|>`); advice that no flag of the task can follow is left out.
+ *
+ * @param error The library's error.
+ * @param specs The task's options.
+ * @returns The message, starting with the flag or input it is about.
+ */
+export function cliMessage(error: InputError, specs: OptionSpecs = {}): string {
+  let parameter = error.parameter;
+  let problem = error.message.startsWith(`${parameter} `)
+    ? error.message.slice(parameter.length + 1)
+    : error.message;
+  for (const [name, spec] of Object.entries(specs)) {
+    if (spec.parameter === undefined) continue;
+    const p = literal(spec.parameter);
+    if (error.parameter === spec.parameter) parameter = `--${name}`;
+    if (spec.type === "boolean") {
+      const value = name.startsWith("no-") ? "false" : "true";
+      problem = problem.replace(
+        new RegExp(`\\{ ${p}: ${value} \\}|\\b${p}: ${value}\\b`, "g"),
+        `--${name}`,
+      );
+    } else if (spec.type === "string") {
+      problem = problem.replace(
+        new RegExp(`\\b${p}: \\["([^"]*)"\\]`, "g"),
+        (_, value: string) => `--${name} ${value}`,
+      );
+    }
+  }
+  for (const [pattern, replacement] of API_ONLY) problem = problem.replace(pattern, replacement);
+  return `${parameter} ${problem}`;
 }
 
 /**
@@ -375,7 +462,7 @@ export async function runCli(
     await main();
   } catch (error) {
     if (error instanceof InputError) {
-      console.error(`${command}: ${error.message}`);
+      console.error(`${command}: ${cliMessage(error, options.specs)}`);
       Deno.exit(2);
     }
     if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {

@@ -49,6 +49,8 @@ import {
 } from "../formats/safetensors_reader.ts";
 import {
   asOptionError,
+  type CommandHelp,
+  filesHelp,
   grantedPath,
   type OptionSpecs,
   outsideMessage,
@@ -65,7 +67,7 @@ import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts"
 const COMMAND = "deno task embed";
 
 /** The options, with the book's defaults (section 2.8). */
-const OPTIONS = {
+export const OPTIONS = {
   ...TOKENIZER_OPTIONS,
   "batch-size": { ...LOADER_OPTIONS["batch-size"], default: 8 },
   "max-length": { ...LOADER_OPTIONS["max-length"], default: 4 },
@@ -80,11 +82,24 @@ const OPTIONS = {
     parameter: "seed",
     help: "torch.manual_seed before both tables",
   },
-  weights: { type: "string", help: "a safetensors file with the tables (wte, wpe)" },
+  weights: {
+    type: "string",
+    help: "a safetensors file with the tables (wte, wpe), instead of seeded ones",
+    defaultText: "none",
+  },
   json: { type: "boolean", help: "print one JSON object" },
   all: { type: "boolean", help: "embed every batch and time each stage" },
   readback: { type: "boolean", help: "with --all: read every batch back and sum it" },
 } satisfies OptionSpecs;
+
+const HELP: CommandHelp = {
+  usage: "[FILE|-] [options]",
+  about: "The book's input embeddings (section 2.8): tokenizes FILE (the sample text " +
+    "data/the-verdict.txt without one, standard input for -), windows and batches it, makes the " +
+    "seeded token and position tables and embeds the first batch on the GPU; --all embeds every " +
+    "batch and times each stage.",
+  files: filesHelp(COMMAND, "FILE and --weights", true),
+};
 
 /** Token-table rows reported by `--json` (the fixture's): the first ids and the first batch's. */
 const REPORTED_ROWS = [0, 1, 40, 367, 2885, 50256];
@@ -168,7 +183,7 @@ interface Settings {
 
 /** Parses and checks the arguments (no file is read yet). */
 function parse(args: readonly string[]): Settings {
-  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS);
+  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS, HELP);
   const settings: Settings = {
     positionals,
     options,
@@ -490,4 +505,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true, specs: OPTIONS });

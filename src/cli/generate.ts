@@ -21,7 +21,14 @@ import {
   type SavedBigram,
 } from "../nn/bigram_language_model.ts";
 import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
-import { grantedPath, type OptionSpecs, parseArgs, runCli } from "./cli.ts";
+import {
+  type CommandHelp,
+  filesHelp,
+  grantedPath,
+  type OptionSpecs,
+  parseArgs,
+  runCli,
+} from "./cli.ts";
 import { MAX_SEED } from "../util/prng.ts";
 
 const COMMAND = "deno task generate";
@@ -42,7 +49,8 @@ function asWeightsError(error: unknown, path: string): unknown {
   return error;
 }
 
-const OPTIONS = {
+/** The task's options, declared once: parsed, checked and listed by --help from here. */
+export const OPTIONS = {
   weights: {
     type: "string",
     required: true,
@@ -52,13 +60,21 @@ const OPTIONS = {
   seed: { type: "integer", min: 0, max: MAX_SEED, default: 1337, help: "torch.manual_seed" },
   context: {
     type: "string",
-    help: "text to continue (default: the vocabulary's first character)",
+    help: "text to continue",
+    defaultText: "the vocabulary's first character",
   },
   json: { type: "boolean", help: "print one JSON object" },
 } satisfies OptionSpecs;
 
+const HELP: CommandHelp = {
+  usage: "--weights FILE [options]",
+  about: "Samples text from a model that deno task train --save wrote, with softmax and " +
+    "torch.multinomial from torch.manual_seed.",
+  files: filesHelp(COMMAND, "--weights", false),
+};
+
 async function main(): Promise<void> {
-  const { options, values, positionals } = parseArgs(COMMAND, Deno.args, OPTIONS);
+  const { options, values, positionals } = parseArgs(COMMAND, Deno.args, OPTIONS, HELP);
   if (positionals.length > 0) {
     throw new InputError(positionals[0], "is not an argument of this command: use --weights FILE");
   }
@@ -109,4 +125,4 @@ async function main(): Promise<void> {
   console.log(text);
 }
 
-if (import.meta.main) await runCli(COMMAND, main);
+if (import.meta.main) await runCli(COMMAND, main, { specs: OPTIONS });

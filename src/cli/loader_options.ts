@@ -12,13 +12,20 @@ export const LOADER_OPTIONS = {
   "batch-size": { type: "integer", min: 1, parameter: "batchSize", help: "windows per batch" },
   "max-length": { type: "integer", min: 1, parameter: "maxLength", help: "tokens per window" },
   stride: { type: "integer", min: 1, parameter: "stride", help: "tokens between window starts" },
-  "no-drop-last": { type: "boolean", help: "keep a short last batch" },
+  "no-drop-last": { type: "boolean", parameter: "dropLast", help: "keep a short last batch" },
 } satisfies OptionSpecs;
 
 /** The shuffling and data-parallel options of the batches task. */
 export const SHUFFLE_OPTIONS = {
   shuffle: { type: "boolean", help: "seeded random order" },
-  seed: { type: "integer", min: 0, max: MAX_SEED, parameter: "seed", help: "the shuffle seed" },
+  seed: {
+    type: "integer",
+    min: 0,
+    max: MAX_SEED,
+    default: 0,
+    parameter: "seed",
+    help: "the shuffle seed",
+  },
   epoch: {
     type: "integer",
     min: 0,
@@ -26,8 +33,20 @@ export const SHUFFLE_OPTIONS = {
     parameter: "epoch",
     help: "the epoch whose order to show",
   },
-  rank: { type: "integer", min: 0, parameter: "rank", help: "this rank, in [0, world size - 1]" },
-  "world-size": { type: "integer", min: 1, parameter: "worldSize", help: "data-parallel ranks" },
+  rank: {
+    type: "integer",
+    min: 0,
+    default: 0,
+    parameter: "rank",
+    help: "this rank, below --world-size",
+  },
+  "world-size": {
+    type: "integer",
+    min: 1,
+    default: 1,
+    parameter: "worldSize",
+    help: "data-parallel ranks",
+  },
 } satisfies OptionSpecs;
 
 /** Windows and batches `text` as the book's `create_dataloader_v1`; disposes the tokenizer. */

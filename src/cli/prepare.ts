@@ -14,6 +14,8 @@ import {
   DEFAULT_CHUNK_BYTES,
   DEFAULT_PREPARE_WORKERS,
   DEFAULT_SHARD_TOKENS,
+  MAX_CHUNK_BYTES,
+  MAX_PREPARE_WORKERS,
   type PrepareProgress,
   prepareShards,
   type PrepareShardsOptions,
@@ -21,6 +23,8 @@ import {
 } from "../tokenize/prepare_shards.ts";
 import {
   asOptionError,
+  type CommandHelp,
+  filesHelp,
   grantedPath,
   type OptionSpecs,
   parseArgs,
@@ -28,15 +32,18 @@ import {
   userPath,
 } from "./cli.ts";
 import { TOKENIZER_OPTIONS } from "./tokenizer_options.ts";
+import { MAX_SHARD_TOKENS } from "../formats/shard_format.ts";
 
 const COMMAND = "deno task prepare";
 
 /** The options; their ranges are prepareShards' own checks, reported under these names. */
-const OPTIONS = {
-  out: { type: "string", parameter: "outDir", help: "the folder for the shards" },
+export const OPTIONS = {
+  out: { type: "string", required: true, parameter: "outDir", help: "the folder for the shards" },
   encoding: TOKENIZER_OPTIONS.encoding,
   "shard-tokens": {
     type: "integer",
+    min: 1,
+    max: MAX_SHARD_TOKENS,
     default: DEFAULT_SHARD_TOKENS,
     parameter: "shardTokens",
     help: "tokens per shard",
@@ -44,23 +51,39 @@ const OPTIONS = {
   "val-fraction": {
     type: "number",
     parameter: "valFraction",
-    help: "the fraction of input bytes for validation",
+    help: "the fraction of input bytes for validation, in (0, 1)",
+    defaultText: "none: every shard is for training",
   },
-  overwrite: { type: "boolean", help: "replace the folder's existing shards" },
+  overwrite: {
+    type: "boolean",
+    parameter: "overwrite",
+    help: "replace the folder's existing shards",
+  },
   workers: {
     type: "integer",
+    min: 1,
+    max: MAX_PREPARE_WORKERS,
     parameter: "workers",
-    help:
-      `tokenizing Web Workers (~40 MB each), default: min(CPU count, ${DEFAULT_PREPARE_WORKERS})`,
+    help: "tokenizing Web Workers (~40 MB each)",
+    defaultText: `min(CPU count, ${DEFAULT_PREPARE_WORKERS})`,
   },
   "chunk-bytes": {
     type: "integer",
+    min: 1,
+    max: MAX_CHUNK_BYTES,
     default: DEFAULT_CHUNK_BYTES,
     parameter: "chunkBytes",
     help: "bytes read at a time",
   },
   json: { type: "boolean", help: "print the summary as one JSON object" },
 } satisfies OptionSpecs;
+
+const HELP: CommandHelp = {
+  usage: "FILE... --out DIR [options]",
+  about: "Streams text files into token shards in llm.c's format (each file one document after " +
+    "<|endoftext|>), all or nothing: val_000000.bin with --val-fraction, then train_000001.bin, ….",
+  files: filesHelp(COMMAND, "FILE and --out", false),
+};
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -114,12 +137,9 @@ function formatSummary(summary: PrepareSummary, outDir: string, peakRss: number)
 
 /** The files to prepare and prepareShards' options, from the arguments. */
 function parse(args: readonly string[]) {
-  const { options, positionals } = parseArgs(COMMAND, args, OPTIONS);
+  const { options, positionals } = parseArgs(COMMAND, args, OPTIONS, HELP);
   if (positionals.length === 0) {
     throw new InputError("FILE", "is missing: name one or more text files to prepare");
-  }
-  if (!options.has("out")) {
-    throw new InputError("--out", "is missing: name the folder for the shards");
   }
   const prepareOptions: PrepareShardsOptions = {
     outDir: userPath(String(options.get("out"))),
@@ -198,4 +218,4 @@ async function main(): Promise<void> {
   print(summary, prepareOptions.outDir, peakRss, json);
 }
 
-if (import.meta.main) await runCli(COMMAND, main);
+if (import.meta.main) await runCli(COMMAND, main, { specs: OPTIONS });

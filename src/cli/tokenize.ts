@@ -7,16 +7,33 @@
  *
  * @module
  */
-import { parseArgs, readTextArgument, runCli } from "./cli.ts";
+import {
+  type CommandHelp,
+  filesHelp,
+  type OptionSpecs,
+  parseArgs,
+  readTextArgument,
+  runCli,
+} from "./cli.ts";
 import { TOKENIZER_OPTIONS, tokenizerFromOptions } from "./tokenizer_options.ts";
 
 const COMMAND = "deno task tokenize";
 
+/** The task's options, declared once: parsed, checked and listed by --help from here. */
+export const OPTIONS = {
+  ...TOKENIZER_OPTIONS,
+  json: { type: "boolean", help: "print one JSON object" },
+} satisfies OptionSpecs;
+
+const HELP: CommandHelp = {
+  usage: "[FILE|-] [options]",
+  about: "Prints the token count and the token ids of FILE: the sample text " +
+    "(data/the-verdict.txt) without one, standard input for -.",
+  files: filesHelp(COMMAND, "FILE", true),
+};
+
 async function main(): Promise<void> {
-  const { options, positionals } = parseArgs(COMMAND, Deno.args, {
-    ...TOKENIZER_OPTIONS,
-    json: { type: "boolean", help: "print one JSON object" },
-  });
+  const { options, positionals } = parseArgs(COMMAND, Deno.args, OPTIONS, HELP);
   const text = await readTextArgument(positionals);
   const tokenizer = tokenizerFromOptions(options, text);
   try {
@@ -34,4 +51,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true, specs: OPTIONS });

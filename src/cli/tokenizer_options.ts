@@ -17,13 +17,24 @@ export const TOKENIZER_OPTIONS = {
     type: "string",
     parameter: "encoding",
     help: "gpt2, r50k_base, p50k_base, p50k_edit, cl100k_base or o200k_base",
+    defaultText: "gpt2",
   },
-  model: { type: "string", parameter: "model", help: "a model name such as gpt-4o" },
-  tokenizer: { type: "string", help: "regex or char" },
+  model: {
+    type: "string",
+    parameter: "model",
+    help: "a model name such as gpt-4o, instead of --encoding",
+    defaultText: "none",
+  },
+  tokenizer: {
+    type: "string",
+    help: "regex or char, instead of a byte-pair encoding",
+    defaultText: "none",
+  },
   "allowed-special": {
     type: "string",
     parameter: "allowedSpecial",
-    help: "all, none, or a comma-separated list",
+    help: "special tokens allowed in the text: all, none, or a comma-separated list",
+    defaultText: "<|endoftext|>",
   },
 } satisfies OptionSpecs;
 

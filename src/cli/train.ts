@@ -30,7 +30,15 @@ import { TorchGenerator } from "../util/torch_rng.ts";
 import { BigramLanguageModel, checkBigramVocabulary } from "../nn/bigram_language_model.ts";
 import { type Evaluation, generateTokens, trainBigram } from "../nn/bigram_training.ts";
 import { CharTokenizer } from "../tokenize/char_tokenizer.ts";
-import { grantedPath, type OptionSpecs, parseArgs, readTextArgument, runCli } from "./cli.ts";
+import {
+  type CommandHelp,
+  filesHelp,
+  grantedPath,
+  type OptionSpecs,
+  parseArgs,
+  readTextArgument,
+  runCli,
+} from "./cli.ts";
 import { MAX_SEED } from "../util/prng.ts";
 import { ProgressBar } from "./progress_bar.ts";
 
@@ -50,7 +58,7 @@ const LIMITS = {
 };
 
 /** The options, with the note's settings as defaults. */
-const OPTIONS = {
+export const OPTIONS = {
   seed: {
     type: "integer",
     min: 0,
@@ -95,10 +103,26 @@ const OPTIONS = {
     default: 200,
     help: "characters to sample after training",
   },
-  save: { type: "string", help: "write the trained table to this safetensors file" },
-  overwrite: { type: "boolean", help: "with --save: replace an existing file" },
+  save: {
+    type: "string",
+    help: "write the trained table to this safetensors file",
+    defaultText: "none",
+  },
+  overwrite: {
+    type: "boolean",
+    parameter: "overwrite",
+    help: "with --save: replace an existing file",
+  },
   json: { type: "boolean", help: "print one JSON object" },
 } satisfies OptionSpecs;
+
+const HELP: CommandHelp = {
+  usage: "[FILE|-] [options]",
+  about: "Trains the Korean study note's bigram model (semiGPT) on FILE's characters, step for " +
+    "step as PyTorch from torch.manual_seed (the sample text data/the-verdict.txt without FILE, " +
+    "standard input for -): progress on a terminal, evaluations, then the generated text.",
+  files: filesHelp(COMMAND, "FILE and --save", true),
+};
 
 /** The task's settings after checking. */
 export interface TrainSettings {
@@ -120,7 +144,7 @@ export function trainSettings(args: readonly string[]): {
   settings: TrainSettings;
   positionals: string[];
 } {
-  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS);
+  const { options, values, positionals } = parseArgs(COMMAND, args, OPTIONS, HELP);
   const settings: TrainSettings = {
     seed: values.get("seed") as number,
     batchSize: values.get("batch-size") as number,
@@ -364,4 +388,4 @@ async function main(): Promise<void> {
   print(input, settings, await train(input, settings));
 }
 
-if (import.meta.main) await runCli(COMMAND, main, { standardInput: true });
+if (import.meta.main) await runCli(COMMAND, main, { standardInput: true, specs: OPTIONS });

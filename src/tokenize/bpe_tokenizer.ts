@@ -279,8 +279,7 @@ export function checkNoDisallowedSpecial(text: string, disallowed: Iterable<stri
       throw new InputError(
         "text",
         `contains the special token ${special} at offset ${offset}, which is not allowed; allow it ` +
-          `(allowedSpecial: ["${special}"], or --allowed-special in the CLI) or encode it as ordinary ` +
-          `text with encodeOrdinary()`,
+          `(allowedSpecial: ["${special}"]) or encode it as ordinary text with encodeOrdinary()`,
       );
     }
   }

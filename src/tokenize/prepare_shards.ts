@@ -185,6 +185,10 @@ export const DEFAULT_SHARD_TOKENS = 100_000_000;
 export const DEFAULT_PREPARE_WORKERS = 4;
 /** Bytes read at a time by default. */
 export const DEFAULT_CHUNK_BYTES = 1 << 20;
+/** The most workers `prepareShards` starts when asked. */
+export const MAX_PREPARE_WORKERS = 256;
+/** The most bytes `prepareShards` reads at a time when asked. */
+export const MAX_CHUNK_BYTES = 1 << 30;
 const SHARD_NAME = /^(?:train|val)_\d{6,}\.bin$/;
 /** The most characters of a file held while looking for a place to cut it: 64 Mi. */
 const MAX_UNCUT_CHARS = 64 * 1024 * 1024;
@@ -341,10 +345,10 @@ function checkPrepareArguments(
     );
   }
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  checkInteger("chunkBytes", chunkBytes, 1, 1 << 30);
+  checkInteger("chunkBytes", chunkBytes, 1, MAX_CHUNK_BYTES);
   const workers = options.workers ??
     Math.min(navigator.hardwareConcurrency, DEFAULT_PREPARE_WORKERS);
-  checkInteger("workers", workers, 1, 256);
+  checkInteger("workers", workers, 1, MAX_PREPARE_WORKERS);
   return {
     outDir,
     encoding,
@@ -411,7 +415,7 @@ async function existingShards(dir: string, overwrite: boolean): Promise<string[]
       dir,
       `already holds shards (${existing.slice(0, 3).join(", ")}${
         existing.length > 3 ? ", …" : ""
-      }); they are kept (replace them: overwrite: true, or --overwrite in the CLI)`,
+      }); they are kept (replace them: overwrite: true)`,
     );
   }
   return existing;

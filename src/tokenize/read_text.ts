@@ -17,7 +17,7 @@ function tooLarge(label: string, size?: number): InputError {
     label,
     `${size === undefined ? "holds more than" : `is ${size} bytes, more than`} ${MAX_TEXT_BYTES} ` +
       `bytes (256 MiB), the limit for a text read whole into memory; stream larger corpora into ` +
-      `token shards with prepareShards (deno task prepare in the CLI)`,
+      `token shards with prepareShards`,
   );
 }
 

@@ -22,8 +22,7 @@ export async function pathExists(path: string): Promise<boolean> {
 }
 
 /** What an existing file is told when it is kept (`overwrite` off). */
-const KEPT =
-  "already exists; it is kept (allow replacing it: overwrite: true, or --overwrite in the CLI)";
+const KEPT = "already exists; it is kept (allow replacing it: overwrite: true)";
 
 /** The error for a file that is kept because `overwrite` is off. */
 export function alreadyExists(path: string, problem: string = KEPT): InputError {

@@ -278,7 +278,7 @@ Deno.test("DataLoader rejects bad options before any work", async (t) => {
     rejects(
       { batchSize: 5, dropLast: true },
       "batchSize",
-      /is 5, more than the dataset's 4 windows, and dropLast drops the one short batch/,
+      /is 5, more than the dataset's 4 windows, and the one short batch is dropped/,
     );
     assert.equal(new DataLoader(dataset, { batchSize: 5 }).numBatches, 1);
     assert.throws(

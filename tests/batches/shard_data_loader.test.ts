@@ -364,7 +364,7 @@ Deno.test("ShardDataLoader rejects bad options before any read", async (t) => {
       rejects(
         { batchSize: 4, dropLast: true },
         "batchSize",
-        /is 4, more than any shard's windows \(at most 3\), and dropLast drops each shard's short batch/,
+        /is 4, more than any shard's windows \(at most 3\), and each shard's short batch is dropped/,
       );
       assert.equal(new ShardDataLoader(dataset, { batchSize: 4 }).numBatches, 2);
       assert.equal(new ShardDataLoader(dataset, { batchSize: 3, dropLast: true }).numBatches, 1);

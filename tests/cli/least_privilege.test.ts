@@ -12,10 +12,10 @@ import {
   runTask,
   type TaskResult,
 } from "../helpers/run_task.ts";
+import { taskCommands } from "../helpers/tasks.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 
-const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
-const tasks: Record<string, string> = config.tasks;
+const tasks = taskCommands();
 
 /** Runs a task's `deno` command line directly, with `$INIT_CWD` expanded as `deno task` does. */
 async function runCommand(command: string[], extraArgs: string[]): Promise<TaskResult> {

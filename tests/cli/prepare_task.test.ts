@@ -159,7 +159,7 @@ Deno.test("deno task prepare: summary line and clear errors", async (t) => {
       assert.deepEqual(await filesIn(`${dir}/d`), []);
     });
     await t.step("missing arguments and bad values", async () => {
-      assertOneLineError(await runTask("prepare", [input]), /--out is missing/);
+      assertOneLineError(await runTask("prepare", [input]), /--out is required: the folder for/);
       assertOneLineError(await runTask("prepare", ["--out", `${dir}/e`]), /FILE is missing/);
       assertOneLineError(
         await runTask("prepare", [input, "--out", `${dir}/e`, "--val-fraction", "1.5"]),

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { GpuDevice, InputEmbedding } from "../../mod.ts";
 import { commandWords, ROOT_PATH } from "../helpers/run_task.ts";
+import { taskCommands } from "../helpers/tasks.ts";
 import { withTempDir } from "../helpers/temp_dir.ts";
 
 const VOCAB = 50257;
@@ -70,7 +71,6 @@ function expectedEmbedding(id: number, t: number): Float32Array {
   );
 }
 
-const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
 const PEAK_RSS = new URL("../helpers/peak_rss.ts", import.meta.url).pathname;
 const FRESH_PARENT = new URL("../helpers/fresh_parent.ts", import.meta.url).pathname;
 
@@ -83,7 +83,7 @@ const FRESH_PARENT = new URL("../helpers/fresh_parent.ts", import.meta.url).path
 async function runEmbedMeasured(
   args: string[],
 ): Promise<{ code: number; stdout: string; stderr: string; peakBytes: number }> {
-  const [program, run, ...rest] = commandWords(config.tasks.embed).map((word) =>
+  const [program, run, ...rest] = commandWords(taskCommands().embed).map((word) =>
     word.replaceAll("$INIT_CWD", ROOT_PATH)
   );
   assert.deepEqual([program, run], ["deno", "run"]);

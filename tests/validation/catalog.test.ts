@@ -117,8 +117,7 @@ Deno.test("validation catalog: every entry point names the parameter, value and 
       () => createDataLoaderV1("like tea? <|endoftext|> In", { tokenizer: strict, maxLength: 2 }),
       "text",
       "contains the special token <|endoftext|> at offset 10, which is not allowed; allow it " +
-        '(allowedSpecial: ["<|endoftext|>"], or --allowed-special in the CLI) or encode it as ' +
-        "ordinary text with encodeOrdinary()",
+        '(allowedSpecial: ["<|endoftext|>"]) or encode it as ordinary text with encodeOrdinary()',
     );
   });
   await t.step("a corpus without words, a non-boolean option, a non-string text", async () => {
@@ -695,8 +694,7 @@ Deno.test("validation catalog through the tasks: one line on stderr, exit code 2
       args: ["-", "--allowed-special", "none"],
       stdin: "like tea? <|endoftext|> In the sunlit terrace",
       line: "text contains the special token <|endoftext|> at offset 10, which is not allowed; " +
-        'allow it (allowedSpecial: ["<|endoftext|>"], or --allowed-special in the CLI) or encode ' +
-        "it as ordinary text with encodeOrdinary()",
+        "allow it (--allowed-special <|endoftext|>)",
     },
     { task: "embed", args: ["--dim", "-1"], line: `--dim ${INTEGER} -1` },
     {
