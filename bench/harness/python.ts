@@ -37,3 +37,38 @@ export async function runPythonCode(python: string, code: string): Promise<strin
   }
   return decoder.decode(stdout).trim();
 }
+
+/**
+ * Runs `python script`, writes `header` as one JSON line and then the arrays' bytes to its
+ * stdin, and returns its stdout; throws an Error with the last line of its stderr if it fails.
+ */
+export async function runPythonScript(
+  python: string,
+  script: string,
+  header: unknown,
+  arrays: readonly ArrayBufferView[],
+): Promise<Uint8Array> {
+  const child = new Deno.Command(python, {
+    args: [script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const finished = child.output();
+  const writer = child.stdin.getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(JSON.stringify(header) + "\n"));
+    for (const array of arrays) {
+      await writer.write(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    }
+    await writer.close();
+  } catch {
+    // The script exited early; its stderr says why.
+  }
+  const { success, stdout, stderr } = await finished;
+  if (!success) {
+    const message = new TextDecoder().decode(stderr).trim().split("\n").slice(-1)[0];
+    throw new Error(`${python} ${script} failed: ${message}`);
+  }
+  return stdout;
+}

@@ -3,7 +3,7 @@
 import { type Contender, ContenderUnavailable } from "./contender.ts";
 import type { EmbeddingProblem } from "./embedding_problem.ts";
 import type { TimingOptions } from "./measure.ts";
-import { PYTHONS, runPythonCode } from "./python.ts";
+import { PYTHONS, runPythonCode, runPythonScript } from "./python.ts";
 
 const SCRIPT = decodeURIComponent(new URL("torch_embedding.py", import.meta.url).pathname);
 
@@ -41,14 +41,7 @@ async function runScript(
   threads: number,
 ): Promise<{ report: TorchReport; output: Float32Array }> {
   const { vocabSize, batchSize, seqLength, dim } = problem;
-  const child = new Deno.Command(python, {
-    args: [SCRIPT],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const finished = child.output();
-  const header = JSON.stringify({
+  const header = {
     vocab_size: vocabSize,
     batch_size: batchSize,
     seq_length: seqLength,
@@ -58,22 +51,12 @@ async function runScript(
     target_ms: timing.targetMs,
     min_batches: timing.minBatches,
     max_batches: timing.maxBatches,
-  });
-  const writer = child.stdin.getWriter();
-  try {
-    await writer.write(new TextEncoder().encode(header + "\n"));
-    for (const array of [problem.table, problem.positions, problem.ids]) {
-      await writer.write(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
-    }
-    await writer.close();
-  } catch {
-    // The script exited early; its stderr says why.
-  }
-  const { success, stdout, stderr } = await finished;
-  if (!success) {
-    const message = new TextDecoder().decode(stderr).trim().split("\n").slice(-1)[0];
-    throw new Error(`${python} ${SCRIPT} failed: ${message}`);
-  }
+  };
+  const stdout = await runPythonScript(python, SCRIPT, header, [
+    problem.table,
+    problem.positions,
+    problem.ids,
+  ]);
   const newline = stdout.indexOf(10);
   const report = JSON.parse(new TextDecoder().decode(stdout.subarray(0, newline))) as TorchReport;
   const bytes = stdout.slice(newline + 1);

@@ -13,9 +13,10 @@ the CPU reference. Timing follows bench/harness/measure.ts: warm-up, calibration
 import json
 import statistics
 import sys
-import time
 
 import torch
+
+from torch_timing import measure
 
 
 def read_exactly(stream, size):
@@ -57,19 +58,7 @@ def main():
 
     with torch.inference_mode():
         output = run_batches(1)  # warm-up, and the output that is checked
-        start = time.perf_counter()
-        run_batches(1)
-        single = max((time.perf_counter() - start) * 1000, 1e-3)
-        count = min(
-            params["max_batches"],
-            max(params["min_batches"], -(-params["target_ms"] // single)),
-        )
-        count = int(count)
-        samples = []
-        for _ in range(params["repetitions"]):
-            start = time.perf_counter()
-            run_batches(count)
-            samples.append((time.perf_counter() - start) * 1000 / count)
+        count, samples = measure(run_batches, params)
 
     report = {
         "torch": torch.__version__,

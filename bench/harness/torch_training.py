@@ -15,10 +15,11 @@ bench/harness/measure.ts: warm-up, calibration, median of the repetitions.
 import json
 import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from torch_timing import measure
 
 
 def read_exactly(stream, size):
@@ -77,15 +78,7 @@ def main():
         return loss
 
     first_loss = run_steps(1).item()  # warm-up, and the loss that is checked
-    start = time.perf_counter()
-    run_steps(1)
-    single = max((time.perf_counter() - start) * 1000, 1e-3)
-    count = int(min(p["max_batches"], max(p["min_batches"], -(-p["target_ms"] // single))))
-    samples = []
-    for _ in range(p["repetitions"]):
-        start = time.perf_counter()
-        run_steps(count)
-        samples.append((time.perf_counter() - start) * 1000 / count)
+    count, samples = measure(run_steps, p)
     report = {
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),

@@ -4,6 +4,7 @@ import { ContenderUnavailable } from "./contender.ts";
 import { findTorchPython } from "./torch_contender.ts";
 import type { TrainingContender, TrainingProblem, TrainingRun } from "./training_problem.ts";
 import type { TimingOptions } from "./measure.ts";
+import { runPythonScript } from "./python.ts";
 
 const SCRIPT = decodeURIComponent(new URL("torch_training.py", import.meta.url).pathname);
 
@@ -16,24 +17,13 @@ interface TorchTrainingReport {
   first_loss: number;
 }
 
-function bytes(array: Float32Array | Uint32Array): Uint8Array {
-  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-}
-
 async function runScript(
   python: string,
   problem: TrainingProblem,
   timing: TimingOptions,
   threads: number,
 ): Promise<TorchTrainingReport> {
-  const child = new Deno.Command(python, {
-    args: [SCRIPT],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const finished = child.output();
-  const header = JSON.stringify({
+  const header = {
     kind: problem.kind,
     vocab_size: problem.vocabSize,
     batch_size: problem.batchSize,
@@ -45,23 +35,11 @@ async function runScript(
     target_ms: timing.targetMs,
     min_batches: timing.minBatches,
     max_batches: timing.maxBatches,
-  });
+  };
   const arrays = problem.kind === "semigpt_step"
     ? [problem.table, problem.inputs, problem.targets]
     : [problem.token, problem.position, problem.ids, problem.r];
-  const writer = child.stdin.getWriter();
-  try {
-    await writer.write(new TextEncoder().encode(header + "\n"));
-    for (const array of arrays) await writer.write(bytes(array));
-    await writer.close();
-  } catch {
-    // The script exited early; its stderr says why.
-  }
-  const { success, stdout, stderr } = await finished;
-  if (!success) {
-    const message = new TextDecoder().decode(stderr).trim().split("\n").slice(-1)[0];
-    throw new Error(`${python} ${SCRIPT} failed: ${message}`);
-  }
+  const stdout = await runPythonScript(python, SCRIPT, header, arrays);
   return JSON.parse(new TextDecoder().decode(stdout));
 }
 

@@ -3,30 +3,18 @@ import { checkOptions, describe } from "../util/checks.ts";
 import { BpeTokenizer } from "../tokenize/bpe_tokenizer.ts";
 import type { Tokenizer } from "../tokenize/tokenizer.ts";
 import { checkEnoughTokens, WindowDataset } from "../windows/window_dataset.ts";
-import { checkWindowOptions } from "../windows/sliding_windows.ts";
+import { checkWindowOptions, type WindowDatasetOptions } from "../windows/sliding_windows.ts";
 import { DataLoader } from "./data_loader.ts";
-import { checkLoaderOptions } from "./epoch_loader.ts";
+import { checkLoaderOptions, type DataLoaderOptions } from "./epoch_loader.ts";
 
-/** Options of {@linkcode createDataLoaderV1}; the defaults are the book's. */
-export interface CreateDataLoaderOptions {
-  /** Windows per batch. Default: `4`. */
-  batchSize?: number;
-  /** Tokens per window. Default: `256`. */
-  maxLength?: number;
-  /** Tokens between window starts. Default: `128`. */
-  stride?: number;
-  /** Seeded random order, a new one each epoch. Default: `true`, as the book. */
-  shuffle?: boolean;
-  /** The shuffle seed, an integer in `[0, 2^32 - 1]`. Default: `0`. */
-  seed?: number;
-  /** Drop a short last batch. Default: `true`, as the book. */
-  dropLast?: boolean;
-  /** This process's rank, in `[0, worldSize - 1]`. Default: `0`. */
-  rank?: number;
-  /** Data-parallel ranks. Default: `1`. */
-  worldSize?: number;
-  /** Refill one set of arrays for every batch (see {@linkcode DataLoader}). Default: `false`. */
-  reuseBuffers?: boolean;
+/**
+ * Options of {@linkcode createDataLoaderV1}: the window options of {@linkcode WindowDataset} and
+ * the loader options of {@linkcode DataLoader}, all optional, with the book's defaults
+ * (`batchSize` 4, `maxLength` 256, `stride` 128, `shuffle` and `dropLast` true; the others as
+ * {@linkcode DataLoader}'s), and the tokenizer.
+ */
+export interface CreateDataLoaderOptions
+  extends Partial<WindowDatasetOptions>, Partial<DataLoaderOptions> {
   /**
    * The tokenizer. Default: GPT-2's byte-pair encoding with `<|endoftext|>` allowed, as the book's
    * `tiktoken.get_encoding("gpt2")` + `allowed_special={"<|endoftext|>"}` (created and disposed

@@ -1,20 +1,105 @@
 import { InputError } from "../util/errors.ts";
 import { describe } from "../util/checks.ts";
-import { adamwCall, checkAdamWHyperparameters } from "../gpu/kernels/adamw/adamw.ts";
+import {
+  adamwCall,
+  type AdamWHyperparameters,
+  checkAdamWHyperparameters,
+} from "../gpu/kernels/adamw/adamw.ts";
 import { checkSameLayout, zerosLike } from "../gpu/kernels/segments.ts";
 import type { Tensor } from "../gpu/tensor.ts";
+import type { GpuDevice } from "../gpu/device.ts";
+import type { KernelCall } from "../gpu/kernels/compute_kernel.ts";
 import { Parameter } from "./parameter.ts";
 
-/** Options of {@linkcode AdamW}: `torch.optim.AdamW`'s, with its defaults. */
+/**
+ * AdamW's options, as `torch.optim.AdamW` takes them: of {@linkcode AdamW}, of
+ * `BigramLanguageModel` and of its CPU reference. Missing ones take {@linkcode ADAMW_DEFAULTS}.
+ */
 export interface AdamWOptions {
-  /** Learning rate. Default `1e-3`. */
+  /** Learning rate, >= 0. Default `1e-3` (the note uses `1e-2`). */
   lr?: number;
-  /** Decay rates of the first and second moments. Default `[0.9, 0.999]`. */
+  /** Decay rates of the first and second moments, each in [0, 1). Default `[0.9, 0.999]`. */
   betas?: readonly [number, number];
-  /** Added to the denominator after the square root. Default `1e-8`. */
+  /** Added to the denominator after the square root, >= 0. Default `1e-8`. */
   eps?: number;
-  /** Decoupled weight decay, applied to every element. Default `0.01`. */
+  /** Decoupled weight decay, applied to every element, >= 0. Default `0.01`. */
   weightDecay?: number;
+}
+
+/** PyTorch's AdamW defaults. */
+export const ADAMW_DEFAULTS: Readonly<Required<AdamWOptions>> = Object.freeze({
+  lr: 1e-3,
+  betas: Object.freeze([0.9, 0.999]) as readonly [number, number],
+  eps: 1e-8,
+  weightDecay: 0.01,
+});
+
+/**
+ * Fills in {@linkcode ADAMW_DEFAULTS} and checks every option against PyTorch's ranges; throws
+ * an {@linkcode InputError} naming the bad one (`lr`, `betas`, `beta1`, `beta2`, `eps`,
+ * `weightDecay`).
+ *
+ * @example
+ * ```ts
+ * import { checkAdamWOptions } from "../../mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(checkAdamWOptions({ lr: 1e-2 }), {
+ *   lr: 1e-2,
+ *   betas: [0.9, 0.999],
+ *   eps: 1e-8,
+ *   weightDecay: 0.01,
+ * });
+ * assert.throws(() => checkAdamWOptions({ betas: [0.9, 1] }), /beta2 must be a number in \[0, 1\)/);
+ * ```
+ */
+export function checkAdamWOptions(options: AdamWOptions): Required<AdamWOptions> {
+  if (typeof options !== "object" || options === null) {
+    throw new InputError(
+      "options",
+      `must be { lr?, betas?, eps?, weightDecay? }, got ${describe(options)}`,
+    );
+  }
+  const {
+    lr = ADAMW_DEFAULTS.lr,
+    betas = ADAMW_DEFAULTS.betas,
+    eps = ADAMW_DEFAULTS.eps,
+    weightDecay = ADAMW_DEFAULTS.weightDecay,
+  } = options;
+  if (!Array.isArray(betas) || betas.length !== 2) {
+    throw new InputError("betas", `must be [beta1, beta2], got ${describe(betas)}`);
+  }
+  const checked = {
+    lr,
+    betas: Object.freeze([betas[0], betas[1]]) as readonly [number, number],
+    eps,
+    weightDecay,
+  };
+  checkAdamWHyperparameters(adamwHyperparameters(checked, 1));
+  return checked;
+}
+
+/** The kernels' form of checked options at step `step` (from 1). */
+export function adamwHyperparameters(
+  options: Required<AdamWOptions>,
+  step: number,
+): AdamWHyperparameters {
+  const { lr, betas: [beta1, beta2], eps, weightDecay } = options;
+  return { lr, beta1, beta2, eps, weightDecay, step };
+}
+
+/** One parameter's AdamW dispatches and its device. */
+type StepCall = KernelCall & { device: GpuDevice };
+
+let stepCalls: (optimizer: AdamW) => Promise<StepCall[]>;
+
+/**
+ * The dispatches of one step of `optimizer` (one per parameter with a gradient), its moments
+ * made and its step counts advanced, for a model that records them with the rest of a training
+ * step in one submit. Not part of the public API.
+ */
+export function adamwStepCalls(optimizer: AdamW): Promise<StepCall[]> {
+  return stepCalls(optimizer);
 }
 
 /** A parameter's optimizer state: its moments on the GPU and its step count. */
@@ -71,12 +156,7 @@ export class AdamW implements Disposable {
    * @param options Learning rate, betas, eps and weight decay (PyTorch's defaults).
    */
   constructor(parameters: Iterable<Parameter>, options: AdamWOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw new InputError(
-        "options",
-        `must be { lr?, betas?, eps?, weightDecay? }, got ${describe(options)}`,
-      );
-    }
+    const { lr, betas, eps, weightDecay } = checkAdamWOptions(options);
     const list = [...parameters];
     list.forEach((p, i) => {
       if (!(p instanceof Parameter)) {
@@ -86,14 +166,9 @@ export class AdamW implements Disposable {
     if (new Set(list).size !== list.length) {
       throw new InputError("parameters", "holds the same parameter twice");
     }
-    const { lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8, weightDecay = 1e-2 } = options;
-    if (!Array.isArray(betas) || betas.length !== 2) {
-      throw new InputError("betas", `must be [beta1, beta2], got ${describe(betas)}`);
-    }
-    checkAdamWHyperparameters({ lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, step: 1 });
     this.parameters = Object.freeze(list);
     this.lr = lr;
-    this.betas = Object.freeze([betas[0], betas[1]]) as readonly [number, number];
+    this.betas = betas;
     this.eps = eps;
     this.weightDecay = weightDecay;
   }
@@ -105,9 +180,22 @@ export class AdamW implements Disposable {
 
   /** One AdamW update of every parameter that has a gradient. */
   async step(): Promise<void> {
-    const [beta1, beta2] = this.betas;
-    const hyper = { lr: this.lr, beta1, beta2, eps: this.eps, weightDecay: this.weightDecay };
-    checkAdamWHyperparameters({ ...hyper, step: 1 });
+    for (const { device, kernel, run } of await this.#stepCalls()) await kernel.run(device, run);
+  }
+
+  /**
+   * The dispatches of one step (one per parameter with a gradient), its moments made and its
+   * step counts advanced: for a caller that records them with other work in one submit.
+   */
+  async #stepCalls(): Promise<StepCall[]> {
+    const options = {
+      lr: this.lr,
+      betas: this.betas,
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+    };
+    checkAdamWHyperparameters(adamwHyperparameters(options, 1));
+    const calls: StepCall[] = [];
     for (const parameter of this.parameters) {
       const grad = parameter.grad;
       if (grad === undefined) continue;
@@ -123,14 +211,16 @@ export class AdamW implements Disposable {
         state = { expAvg, expAvgSq, step: 0 };
         this.#state.set(parameter, state);
       }
-      const step = state.step + 1;
-      const { kernel, run } = adamwCall(value, grad, state.expAvg, state.expAvgSq, {
-        ...hyper,
-        step,
-      });
-      await kernel.run(value.device, run);
-      state.step = step;
+      state.step += 1;
+      const hyperparameters = adamwHyperparameters(options, state.step);
+      const call = adamwCall(value, grad, state.expAvg, state.expAvgSq, hyperparameters);
+      calls.push({ ...call, device: value.device });
     }
+    return calls;
+  }
+
+  static {
+    stepCalls = (optimizer) => optimizer.#stepCalls();
   }
 
   /** Sets every parameter's gradient to zero (as PyTorch 1.13's `zero_grad()`). */

@@ -12,7 +12,8 @@ import {
 } from "../gpu/kernels/cross_entropy/cpu_reference.ts";
 import { embeddingBackwardCpu } from "../gpu/kernels/embedding_backward/cpu_reference.ts";
 import { softmaxCpu } from "../gpu/kernels/softmax/cpu_reference.ts";
-import { type AdamWSettings, checkAdamWSettings, type TrainableBigram } from "./bigram_training.ts";
+import { adamwHyperparameters, type AdamWOptions, checkAdamWOptions } from "./adamw.ts";
+import type { TrainableBigram } from "./bigram_training.ts";
 
 /** The logits of a batch: row `r` is the table's row `inputs[r]`. */
 export function gatherRows(
@@ -30,7 +31,7 @@ export function gatherRows(
 }
 
 /** Options of {@linkcode BigramCpuReference}. */
-export interface BigramCpuReferenceOptions extends Partial<AdamWSettings> {
+export interface BigramCpuReferenceOptions extends AdamWOptions {
   /** The vocabulary size V: the table is `V × V`. */
   vocabSize: number;
   /** The stream the table is drawn from (`normal_(0, 1)`), as `nn.Embedding(V, V)` draws it. */
@@ -46,7 +47,7 @@ export class BigramCpuReference implements TrainableBigram {
   readonly vocabSize: number;
   /** The `[V, V]` table, row-major. */
   readonly table: Float32Array;
-  readonly settings: AdamWSettings;
+  readonly settings: Required<AdamWOptions>;
   readonly #grad: Float32Array;
   readonly #m: Float32Array;
   readonly #v: Float32Array;
@@ -56,7 +57,7 @@ export class BigramCpuReference implements TrainableBigram {
   /**
    * A table drawn from `generator`, with zero AdamW moments.
    *
-   * @param options The vocabulary size, the generator and the AdamW settings.
+   * @param options The vocabulary size, the generator and AdamW's options.
    */
   constructor(options: BigramCpuReferenceOptions) {
     checkOptions(options, "{ vocabSize, generator, lr?, ... }");
@@ -65,7 +66,7 @@ export class BigramCpuReference implements TrainableBigram {
     if (!(generator instanceof TorchGenerator)) {
       throw new InputError("generator", `must be a TorchGenerator, got ${describe(generator)}`);
     }
-    this.settings = checkAdamWSettings(options);
+    this.settings = checkAdamWOptions(options);
     this.vocabSize = vocabSize;
     this.table = generator.normal(vocabSize * vocabSize);
     this.#grad = new Float32Array(vocabSize * vocabSize);
@@ -100,10 +101,13 @@ export class BigramCpuReference implements TrainableBigram {
     const gradLogits = crossEntropyGradCpu(logits, targets, this.vocabSize);
     this.#grad.fill(0);
     embeddingBackwardCpu(gradLogits, inputs, this.#grad, this.vocabSize);
-    adamwStepCpu(this.table, this.#grad, this.#m, this.#v, {
-      ...this.settings,
-      step: ++this.#step,
-    });
+    adamwStepCpu(
+      this.table,
+      this.#grad,
+      this.#m,
+      this.#v,
+      adamwHyperparameters(this.settings, ++this.#step),
+    );
     this.#losses.push(loss);
   }
 

@@ -1,7 +1,6 @@
 import type { Batch } from "../batches/batch.ts";
 import { InputError } from "../util/errors.ts";
 import { checkGpuDevice, type GpuDevice } from "../gpu/device.ts";
-import { adamwCall } from "../gpu/kernels/adamw/adamw.ts";
 import type { KernelCall, PreparedRun } from "../gpu/kernels/compute_kernel.ts";
 import {
   crossEntropy,
@@ -13,7 +12,6 @@ import {
 import { embeddingBackwardCall } from "../gpu/kernels/embedding_backward/embedding_backward.ts";
 import { gather, gatherCall } from "../gpu/kernels/embedding/gather.ts";
 import { softmaxCall } from "../gpu/kernels/softmax/softmax.ts";
-import { zerosLike } from "../gpu/kernels/segments.ts";
 import type { EmbeddingIds } from "../gpu/kernels/embedding_ids.ts";
 import type { TensorStorageOptions } from "../gpu/storage_layout.ts";
 import { Tensor } from "../gpu/tensor.ts";
@@ -21,9 +19,9 @@ import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import { openSafetensors } from "../formats/safetensors_reader.ts";
 import { writeSafetensors } from "../formats/safetensors_writer.ts";
+import { AdamW, type AdamWOptions, adamwStepCalls, checkAdamWOptions } from "./adamw.ts";
+import { Parameter } from "./parameter.ts";
 import {
-  type AdamWSettings,
-  checkAdamWSettings,
   estimateLoss,
   generateTokens,
   type SplitLosses,
@@ -52,7 +50,7 @@ export function checkBigramVocabulary(vocabSize: number): void {
 }
 
 /** Options of {@linkcode BigramLanguageModel.create}. */
-export interface BigramLanguageModelOptions extends Partial<AdamWSettings>, TensorStorageOptions {
+export interface BigramLanguageModelOptions extends AdamWOptions, TensorStorageOptions {
   /** The vocabulary size V: the table is `V × V`. */
   vocabSize: number;
   /**
@@ -163,10 +161,11 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
   readonly #gpu: GpuDevice;
   readonly #vocabSize: number;
   readonly #table: Tensor<"f32">;
+  /** The table as a parameter, with its gradient. */
+  readonly #parameter: Parameter;
   readonly #grad: Tensor<"f32">;
-  readonly #expAvg: Tensor<"f32">;
-  readonly #expAvgSq: Tensor<"f32">;
-  readonly #settings: AdamWSettings;
+  /** AdamW over the table; its moments are made at the first step. */
+  readonly #optimizer: AdamW;
   readonly #vocabulary: readonly string[] | undefined;
   #step = 0;
   #buffers: StepBuffers | undefined;
@@ -187,18 +186,17 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
 
   private constructor(
     gpu: GpuDevice,
-    table: Tensor<"f32">,
-    state: { grad: Tensor<"f32">; expAvg: Tensor<"f32">; expAvgSq: Tensor<"f32"> },
-    settings: AdamWSettings,
+    parameter: Parameter,
+    grad: Tensor<"f32">,
+    optimizer: AdamW,
     vocabulary: readonly string[] | undefined,
   ) {
     this.#gpu = gpu;
-    this.#vocabSize = table.shape[0];
-    this.#table = table;
-    this.#grad = state.grad;
-    this.#expAvg = state.expAvg;
-    this.#expAvgSq = state.expAvgSq;
-    this.#settings = settings;
+    this.#table = parameter.value;
+    this.#vocabSize = this.#table.shape[0];
+    this.#parameter = parameter;
+    this.#grad = grad;
+    this.#optimizer = optimizer;
     this.#vocabulary = vocabulary;
   }
 
@@ -207,7 +205,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
    * The table, its gradient and both moments live on the GPU: `16 · V²` bytes.
    *
    * @param gpu The device.
-   * @param options The vocabulary size, the generator or the weight, and AdamW's settings.
+   * @param options The vocabulary size, the generator or the weight, and AdamW's options.
    */
   static async create(
     gpu: GpuDevice,
@@ -217,7 +215,7 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     checkOptions(options, "{ vocabSize, generator | weight, lr?, ... }");
     const { vocabSize, generator, weight, vocabulary, maxBindingBytes } = options;
     checkInteger("vocabSize", vocabSize, 1, MAX_BIGRAM_VOCABULARY);
-    const settings = checkAdamWSettings(options);
+    const settings = checkAdamWOptions(options);
     if ((generator === undefined) === (weight === undefined)) {
       throw new InputError("options", "need exactly one of generator and weight");
     }
@@ -242,23 +240,19 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
       label: "bigram table",
       maxBindingBytes,
     });
-    const made: Tensor[] = [table];
+    const parameter = new Parameter("bigram table", table);
     try {
-      const grad = await zerosLike(table, "bigram table gradient");
-      made.push(grad);
-      const expAvg = await zerosLike(table, "bigram AdamW exp_avg");
-      made.push(expAvg);
-      const expAvgSq = await zerosLike(table, "bigram AdamW exp_avg_sq");
-      made.push(expAvgSq);
+      const grad = await parameter.gradTensor();
       return new BigramLanguageModel(
         gpu,
-        table,
-        { grad, expAvg, expAvgSq },
-        settings,
+        parameter,
+        grad,
+        new AdamW([parameter], settings),
         vocabulary === undefined ? undefined : [...vocabulary],
       );
     } catch (error) {
-      made.forEach((tensor) => tensor.dispose());
+      parameter.dispose();
+      table.dispose();
       throw error;
     }
   }
@@ -270,12 +264,12 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
    *
    * @param gpu The device.
    * @param path The safetensors file.
-   * @param options AdamW's settings for further training, and storage limits.
+   * @param options AdamW's options for further training, and storage limits.
    */
   static async fromSafetensors(
     gpu: GpuDevice,
     path: string | URL,
-    options: Partial<AdamWSettings> & TensorStorageOptions = {},
+    options: AdamWOptions & TensorStorageOptions = {},
   ): Promise<BigramLanguageModel> {
     checkGpuDevice("gpu", gpu);
     const saved = await readBigramFile(path);
@@ -298,9 +292,10 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
     return this.#vocabulary;
   }
 
-  /** AdamW's settings. */
-  get settings(): Readonly<AdamWSettings> {
-    return this.#settings;
+  /** AdamW's options, defaults filled in. */
+  get settings(): Readonly<Required<AdamWOptions>> {
+    const { lr, betas, eps, weightDecay } = this.#optimizer;
+    return { lr, betas, eps, weightDecay };
   }
 
   /** Optimizer steps taken. */
@@ -394,24 +389,21 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
   trainStep(batch: Batch): void {
     this.#checkLive();
     const ids = this.#copyBatch(batch);
-    const step = ++this.#step;
+    this.#step++;
     const slot = this.#pendingLosses++;
-    this.#queue = this.#queue.then(() => this.#runStep(ids, step, slot));
+    this.#queue = this.#queue.then(() => this.#runStep(ids, slot));
     // A failed step is reported by takeLosses (which awaits the queue), not as unhandled.
     this.#queue.catch(() => {});
   }
 
-  async #runStep(ids: BatchIds, step: number, slot: number): Promise<void> {
+  async #runStep(ids: BatchIds, slot: number): Promise<void> {
     const b = await this.#load(ids);
     const log = await this.#lossLogFor(slot + 1);
     // The runs that change every step: the ids' grouping and AdamW's bias corrections.
     const gpu = this.#gpu;
     const backward = embeddingBackwardCall(b.gradLogits, ids.inputs, this.#grad);
     using backwardRun = await backward.kernel.prepare(gpu, backward.run);
-    const adamw = adamwCall(this.#table, this.#grad, this.#expAvg, this.#expAvgSq, {
-      ...this.#settings,
-      step,
-    });
+    const [adamw] = await adamwStepCalls(this.#optimizer);
     using adamwRun = await adamw.kernel.prepare(gpu, adamw.run);
     // One submit: logits, loss and its gradient; the loss into the log; zero_grad; backward;
     // AdamW. Its buffers may be released once submitted (the GPU keeps what it uses).
@@ -520,7 +512,9 @@ export class BigramLanguageModel implements TrainableBigram, Disposable {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const tensor of [this.#table, this.#grad, this.#expAvg, this.#expAvgSq]) tensor.dispose();
+    this.#optimizer.dispose();
+    this.#parameter.dispose();
+    this.#table.dispose();
     this.#buffers?.[Symbol.dispose]();
     this.#lossLog?.dispose();
     this.#evalLog?.dispose();

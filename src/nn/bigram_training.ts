@@ -5,49 +5,6 @@ import { checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { TorchGenerator } from "../util/torch_rng.ts";
 import type { Batch } from "../batches/batch.ts";
 
-/** `torch.optim.AdamW`'s hyperparameters. */
-export interface AdamWSettings {
-  /** Learning rate, > 0. PyTorch's default is 1e-3; the note uses 1e-2. */
-  lr: number;
-  /** First-moment decay, in [0, 1). Default 0.9. */
-  beta1: number;
-  /** Second-moment decay, in [0, 1). Default 0.999. */
-  beta2: number;
-  /** Added to the denominator after the square root, >= 0. Default 1e-8. */
-  eps: number;
-  /** Decoupled weight decay, >= 0. Default 0.01. */
-  weightDecay: number;
-}
-
-/** PyTorch's AdamW defaults. */
-export const ADAMW_DEFAULTS: Readonly<AdamWSettings> = {
-  lr: 1e-3,
-  beta1: 0.9,
-  beta2: 0.999,
-  eps: 1e-8,
-  weightDecay: 0.01,
-};
-
-/** Fills in PyTorch's defaults and checks each setting; throws an {@linkcode InputError} naming a bad one. */
-export function checkAdamWSettings(options: Partial<AdamWSettings>): AdamWSettings {
-  const settings = { ...ADAMW_DEFAULTS };
-  for (const key of Object.keys(ADAMW_DEFAULTS) as (keyof AdamWSettings)[]) {
-    if (options[key] !== undefined) settings[key] = options[key];
-  }
-  const check = (name: keyof AdamWSettings, ok: (x: number) => boolean, range: string) => {
-    const value = settings[name];
-    if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) {
-      throw new InputError(name, `must be a number ${range}, got ${describe(value)}`);
-    }
-  };
-  check("lr", (x) => x > 0, "> 0");
-  check("beta1", (x) => x >= 0 && x < 1, "in [0, 1)");
-  check("beta2", (x) => x >= 0 && x < 1, "in [0, 1)");
-  check("eps", (x) => x >= 0, ">= 0");
-  check("weightDecay", (x) => x >= 0, ">= 0");
-  return settings;
-}
-
 /** The error for a non-finite loss: a diverged model is an error, never a number to report. */
 function divergence(loss: number, where: string): InputError {
   return new InputError(

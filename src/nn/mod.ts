@@ -53,7 +53,7 @@ export {
 } from "./input_embedding.ts";
 // training: parameters and their gradients, the AdamW optimizer, the fixed sinusoidal encoding
 export { Parameter } from "./parameter.ts";
-export { AdamW, type AdamWOptions } from "./adamw.ts";
+export { AdamW, ADAMW_DEFAULTS, type AdamWOptions, checkAdamWOptions } from "./adamw.ts";
 export { sinusoidalPositionalEncoding } from "./sinusoidal_positional_encoding.ts";
 // the Korean note's bigram model (semiGPT): the model, its training loop, evaluation, sampling
 export {
@@ -65,8 +65,6 @@ export {
   type SavedBigram,
 } from "./bigram_language_model.ts";
 export {
-  ADAMW_DEFAULTS,
-  type AdamWSettings,
   type BatchSource,
   estimateLoss,
   type Evaluation,

@@ -300,6 +300,331 @@ class ShardSink {
 /** A piece of text on its way through the workers, or the start of the training split. */
 type Pending = { ids: Promise<Uint32Array>; bytesDone: number } | "train";
 
+/** {@linkcode prepareShards}' options, checked, with their defaults filled in. */
+interface PrepareSettings {
+  outDir: string;
+  encoding: EncodingName;
+  shardTokens: number;
+  valFraction: number | undefined;
+  chunkBytes: number;
+  workers: number;
+  overwrite: boolean;
+  onProgress: ((progress: PrepareProgress) => void) | undefined;
+  onCommitStep: (step: PrepareCommitStep) => void | Promise<void>;
+}
+
+/** Checks the arguments before any work; an {@linkcode InputError} names a bad one. */
+function checkPrepareArguments(
+  files: readonly string[],
+  options: PrepareShardsOptions,
+): PrepareSettings {
+  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string")) {
+    throw new InputError("files", `must be a non-empty list of paths, got ${describe(files)}`);
+  }
+  checkOptions(options, "{ outDir, encoding?, shardTokens?, valFraction?, ... }");
+  checkBoolean("overwrite", options.overwrite);
+  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+    throw new InputError("onProgress", `must be a function, got ${describe(options.onProgress)}`);
+  }
+  const outDir = options.outDir;
+  if (typeof outDir !== "string" || outDir === "") {
+    throw new InputError("outDir", `must be a folder's path, got ${describe(outDir)}`);
+  }
+  const encoding = options.encoding ?? "gpt2";
+  checkEncodingName(encoding);
+  const shardTokens = options.shardTokens ?? DEFAULT_SHARD_TOKENS;
+  checkInteger("shardTokens", shardTokens, 1, MAX_SHARD_TOKENS);
+  const valFraction = options.valFraction;
+  if (
+    valFraction !== undefined &&
+    (typeof valFraction !== "number" || !(valFraction > 0 && valFraction < 1))
+  ) {
+    throw new InputError(
+      "valFraction",
+      `must be a number between 0 and 1 (exclusive), got ${describe(valFraction)}`,
+    );
+  }
+  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  checkInteger("chunkBytes", chunkBytes, 1, MAX_CHUNK_BYTES);
+  const workers = options.workers ??
+    Math.min(navigator.hardwareConcurrency, DEFAULT_PREPARE_WORKERS);
+  checkInteger("workers", workers, 1, MAX_PREPARE_WORKERS);
+  return {
+    outDir,
+    encoding,
+    shardTokens,
+    valFraction,
+    chunkBytes,
+    workers,
+    overwrite: options.overwrite ?? false,
+    onProgress: options.onProgress,
+    onCommitStep: options.onCommitStep ?? (() => {}),
+  };
+}
+
+/** Each input as it is at the start (it must not change while read), and their total size. */
+async function measureInputs(
+  files: readonly string[],
+): Promise<{ totalBytes: number; before: Map<string, Deno.FileInfo> }> {
+  let totalBytes = 0;
+  const before = new Map<string, Deno.FileInfo>();
+  for (const file of files) {
+    const info = await statRegularFile(file, file);
+    before.set(file, info);
+    totalBytes += info.size;
+  }
+  return { totalBytes, before };
+}
+
+/** Creates `dir` and its missing parents; returns the folders it created, outermost last. */
+async function makeOutputFolder(dir: string): Promise<string[]> {
+  const created: string[] = [];
+  // (a path that cannot be looked at counts as existing: mkdir then says what is wrong)
+  const exists = (path: string) => pathExists(path).catch(() => true);
+  for (let path = dir; !await exists(path); path = parentDir(path)) {
+    created.push(path);
+    if (parentDir(path) === path) break;
+  }
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
+      throw new InputError(dir, "is not a folder");
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new InputError(dir, `cannot be created (${error.message})`);
+    }
+    throw error;
+  }
+  return created;
+}
+
+/**
+ * The folder's shards from before (after putting back a run stopped earlier and removing its
+ * debris); they are an {@linkcode InputError} unless `overwrite`.
+ */
+async function existingShards(dir: string, overwrite: boolean): Promise<string[]> {
+  await recoverInterruptedPrepare(dir);
+  const existing: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (SHARD_NAME.test(entry.name)) existing.push(entry.name);
+  }
+  existing.sort();
+  if (existing.length > 0 && !overwrite) {
+    throw new InputError(
+      dir,
+      `already holds shards (${existing.slice(0, 3).join(", ")}${
+        existing.length > 3 ? ", …" : ""
+      }); they are kept (replace them: overwrite: true)`,
+    );
+  }
+  return existing;
+}
+
+/** Makes the staging folder the new set is built in. */
+async function makeStaging(dir: string): Promise<string> {
+  const staging = `${dir}/${PREPARE_STAGING}`;
+  try {
+    await Deno.mkdir(staging);
+  } catch (error) {
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new InputError(dir, `is not writable (${error.message})`);
+    }
+    if (error instanceof Deno.errors.AlreadyExists) {
+      throw new InputError(dir, `is being prepared by another run (${PREPARE_STAGING} appeared)`);
+    }
+    throw error;
+  }
+  return staging;
+}
+
+/**
+ * Text in, ids out in order: pieces are encoded on the workers (at most `2 × workers` in
+ * flight), written to the sink as they come back in order, and the validation split ends at the
+ * first safe cut at or after its share of the input bytes.
+ */
+class TokenPipeline {
+  readonly #pool: BpeWorkerPool;
+  readonly #sink: ShardSink;
+  readonly #pending: Pending[] = [];
+  readonly #maxPending: number;
+  readonly #valTarget: number;
+  readonly #report: (bytesDone: number, tokens: number) => void;
+  #inputBytes = 0; // input bytes before the text being cut
+  #valPending: boolean;
+  #path = "";
+  /** Tokens written so far. */
+  tokens = 0;
+  /** Tokens of the validation split. */
+  valTokens = 0;
+
+  constructor(
+    pool: BpeWorkerPool,
+    sink: ShardSink,
+    workers: number,
+    valTarget: number,
+    report: (bytesDone: number, tokens: number) => void,
+  ) {
+    this.#pool = pool;
+    this.#sink = sink;
+    this.#maxPending = 2 * workers;
+    this.#valTarget = valTarget;
+    this.#valPending = valTarget >= 0;
+    this.#report = report;
+  }
+
+  async #drainOne(): Promise<void> {
+    const next = this.#pending.shift()!;
+    if (next === "train") {
+      await this.#sink.startSplit("train");
+      this.valTokens = this.tokens;
+      return;
+    }
+    const ids = await next.ids;
+    await this.#sink.write(ids);
+    this.tokens += ids.length;
+    this.#report(next.bytesDone, this.tokens);
+  }
+
+  async #submit(item: Pending): Promise<void> {
+    // a failure surfaces when the item is drained, in order; until then it must not be unhandled
+    if (item !== "train") item.ids.catch(() => {});
+    this.#pending.push(item);
+    while (this.#pending.length > this.#maxPending) await this.#drainOne();
+  }
+
+  /** Starts a document: the validation split ends before it if its share is done, then `eot`. */
+  async startDocument(path: string, eot: Uint32Array): Promise<void> {
+    this.#path = path;
+    if (this.#valPending && this.#inputBytes >= this.#valTarget) {
+      await this.#submit("train");
+      this.#valPending = false;
+    }
+    await this.#submit({ ids: Promise.resolve(eot), bytesDone: this.#inputBytes });
+  }
+
+  /** Encodes a piece of the current document (cut where a pre-token starts). */
+  async submitText(text: string): Promise<void> {
+    if (text === "") return;
+    const bytes = utf8Length(text);
+    const path = this.#path;
+    const encode = (piece: string) =>
+      this.#pool.encodeOrdinary(piece, { chunkChars: piece.length }).catch((error) => {
+        // a trap inside tiktoken, named with the file it happened in
+        throw error instanceof TiktokenError
+          ? new TiktokenError(`${path}: ${error.message}`, { cause: error })
+          : error;
+      });
+    const inputBytes = this.#inputBytes;
+    if (this.#valPending && inputBytes + bytes >= this.#valTarget) {
+      // validation ends at the first safe cut (or the document's end) at or after the target
+      const cut = nextSafeCut(text, indexAfterBytes(text, this.#valTarget - inputBytes));
+      const valPart = cut < 0 ? text : text.slice(0, cut);
+      const valBytes = cut < 0 ? bytes : utf8Length(valPart);
+      await this.#submit({ ids: encode(valPart), bytesDone: inputBytes + valBytes });
+      await this.#submit("train");
+      this.#valPending = false;
+      if (cut >= 0) {
+        await this.#submit({ ids: encode(text.slice(cut)), bytesDone: inputBytes + bytes });
+      }
+    } else {
+      await this.#submit({ ids: encode(text), bytesDone: inputBytes + bytes });
+    }
+    this.#inputBytes += bytes;
+  }
+
+  /** Ends the validation split if it is still open, and writes everything still in flight. */
+  async finish(): Promise<void> {
+    if (this.#valPending) await this.#submit("train");
+    while (this.#pending.length > 0) await this.#drainOne();
+  }
+}
+
+/**
+ * Streams a file's text into `submitText` in pieces cut only where a pre-token starts, decoding
+ * UTF-8 strictly; the file must be the one measured at the start (`before`), read to its end.
+ */
+async function streamFile(
+  path: string,
+  before: Deno.FileInfo,
+  chunkBytes: number,
+  submitText: (text: string) => Promise<void>,
+): Promise<void> {
+  const opened = await openRegularFile(path, path);
+  using file = opened.file;
+  if (fingerprint(opened.info) !== fingerprint(before)) throw changed(path);
+  const buffer = new Uint8Array(chunkBytes + 3);
+  let carried = 0; // bytes of an incomplete UTF-8 character at the start of `buffer`
+  let fileOffset = 0; // offset in the file of `buffer[0]`
+  let text = ""; // decoded text after the last cut
+  let scanned = 1; // safe cuts before this index of `text` were looked for already
+  while (true) {
+    const read = await file.read(buffer.subarray(carried, carried + chunkBytes));
+    const filled = carried + (read ?? 0);
+    const complete = read === null ? filled : completeUtf8Length(buffer.subarray(0, filled));
+    text += decodeUtf8(buffer.subarray(0, complete), path, fileOffset);
+    buffer.copyWithin(0, complete, filled);
+    carried = filled - complete;
+    fileOffset += complete;
+    if (read === null) break;
+    const cut = lastSafeCut(text, scanned);
+    if (cut > 0) {
+      await submitText(text.slice(0, cut));
+      text = text.slice(cut);
+    }
+    scanned = Math.max(1, text.length);
+    if (text.length > MAX_UNCUT_CHARS) {
+      throw new InputError(
+        path,
+        `has ${MAX_UNCUT_CHARS} characters without a place to cut before byte offset ` +
+          `${fileOffset} (a space or tab after a word, or a lone newline); prepare holds at ` +
+          `most that much of a file at a time`,
+      );
+    }
+  }
+  // the file must be the one measured at the start, read to its end
+  const after = await file.stat();
+  if (fileOffset !== before.size || fingerprint(after) !== fingerprint(opened.info)) {
+    throw changed(path);
+  }
+  await submitText(text);
+}
+
+/**
+ * Moves the finished set into place. The commit record names every move before the first one,
+ * so that the folder can be put back as it was at any point; readers refuse the folder while it
+ * is there, and removing it is the commit. On failure the folder is put back as it was.
+ */
+async function commitShards(
+  dir: string,
+  staging: string,
+  record: CommitRecord,
+  step: (step: PrepareCommitStep) => void | Promise<void>,
+): Promise<void> {
+  const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
+  try {
+    await Deno.writeTextFile(`${staging}/commit.json`, JSON.stringify(record));
+    await Deno.rename(`${staging}/commit.json`, recordPath);
+    await step({ step: "recorded" });
+    if (record.old.length > 0) await Deno.mkdir(`${staging}/old`);
+    for (const name of record.old) {
+      await Deno.rename(`${dir}/${name}`, `${staging}/old/${name}`);
+      await step({ step: "moved-aside", name });
+    }
+    for (const name of record.shards) {
+      // the old shards are aside: every name is free unless a file appeared meanwhile
+      await moveToFreeName(`${staging}/${name}`, `${dir}/${name}`);
+      await step({ step: "moved-in", name });
+    }
+    await Deno.remove(recordPath);
+  } catch (error) {
+    // put the folder back as it was, if the file system lets us
+    await recoverInterruptedPrepare(dir).catch(() => {});
+    throw FileSystemError.from(error, "move the shards into", dir);
+  }
+  await step({ step: "committed" });
+}
+
 /**
  * Prepares token shards in llm.c's format from text files of any size: each file is one
  * document, preceded by `<|endoftext|>` and encoded as ordinary text (special-token strings in
@@ -357,245 +682,54 @@ export async function prepareShards(
   options: PrepareShardsOptions,
 ): Promise<PrepareSummary> {
   const start = performance.now();
-  if (!Array.isArray(files) || files.length === 0 || files.some((f) => typeof f !== "string")) {
-    throw new InputError("files", `must be a non-empty list of paths, got ${describe(files)}`);
-  }
-  checkOptions(options, "{ outDir, encoding?, shardTokens?, valFraction?, ... }");
-  checkBoolean("overwrite", options.overwrite);
-  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-    throw new InputError("onProgress", `must be a function, got ${describe(options.onProgress)}`);
-  }
-  const outDir = options.outDir;
-  if (typeof outDir !== "string" || outDir === "") {
-    throw new InputError("outDir", `must be a folder's path, got ${describe(outDir)}`);
-  }
-  const encoding = options.encoding ?? "gpt2";
-  checkEncodingName(encoding);
-  const shardTokens = options.shardTokens ?? DEFAULT_SHARD_TOKENS;
-  checkInteger("shardTokens", shardTokens, 1, MAX_SHARD_TOKENS);
-  const valFraction = options.valFraction;
-  if (
-    valFraction !== undefined &&
-    (typeof valFraction !== "number" || !(valFraction > 0 && valFraction < 1))
-  ) {
-    throw new InputError(
-      "valFraction",
-      `must be a number between 0 and 1 (exclusive), got ${describe(valFraction)}`,
-    );
-  }
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  checkInteger("chunkBytes", chunkBytes, 1, MAX_CHUNK_BYTES);
-  const workers = options.workers ??
-    Math.min(navigator.hardwareConcurrency, DEFAULT_PREPARE_WORKERS);
-  checkInteger("workers", workers, 1, MAX_PREPARE_WORKERS);
-
-  let totalBytes = 0;
-  const before = new Map<string, Deno.FileInfo>();
-  for (const file of files) {
-    const info = await statRegularFile(file, file);
-    before.set(file, info);
-    totalBytes += info.size;
-  }
-  const dir = outDir.replace(/(.)[\\/]+$/, "$1");
-  // the folders this run creates, outermost last: removed again if the run fails
-  const created: string[] = [];
-  // (a path that cannot be looked at counts as existing: mkdir then says what is wrong)
-  const exists = (path: string) => pathExists(path).catch(() => true);
-  for (let path = dir; !await exists(path); path = parentDir(path)) {
-    created.push(path);
-    if (parentDir(path) === path) break;
-  }
+  const settings = checkPrepareArguments(files, options);
+  const { totalBytes, before } = await measureInputs(files);
+  const dir = settings.outDir.replace(/(.)[\\/]+$/, "$1");
+  // the folders this run creates: removed again if the run fails
+  const created = await makeOutputFolder(dir);
   try {
-    await Deno.mkdir(dir, { recursive: true });
-  } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
-      throw new InputError(dir, "is not a folder");
-    }
-    if (error instanceof Deno.errors.PermissionDenied) {
-      throw new InputError(dir, `cannot be created (${error.message})`);
-    }
-    throw error;
-  }
-  try {
-    // a run stopped earlier leaves the folder as it was, plus debris removed here
-    await recoverInterruptedPrepare(dir);
-    const existing: string[] = [];
-    for await (const entry of Deno.readDir(dir)) {
-      if (SHARD_NAME.test(entry.name)) existing.push(entry.name);
-    }
-    existing.sort();
-    if (existing.length > 0 && !options.overwrite) {
-      throw new InputError(
-        dir,
-        `already holds shards (${existing.slice(0, 3).join(", ")}${
-          existing.length > 3 ? ", …" : ""
-        }); they are kept (replace them: overwrite: true)`,
-      );
-    }
-
-    using pool = new BpeWorkerPool(encoding, { workers });
-    const staging = `${dir}/${PREPARE_STAGING}`;
-    try {
-      await Deno.mkdir(staging);
-    } catch (error) {
-      if (error instanceof Deno.errors.PermissionDenied) {
-        throw new InputError(dir, `is not writable (${error.message})`);
-      }
-      if (error instanceof Deno.errors.AlreadyExists) {
-        throw new InputError(dir, `is being prepared by another run (${PREPARE_STAGING} appeared)`);
-      }
-      throw error;
-    }
-    const info = ENCODINGS[encoding];
+    const existing = await existingShards(dir, settings.overwrite);
+    using pool = new BpeWorkerPool(settings.encoding, { workers: settings.workers });
+    const staging = await makeStaging(dir);
+    const info = ENCODINGS[settings.encoding];
     const eot = Uint32Array.of(info.specialTokens["<|endoftext|>"]);
     const version = shardVersionFor(info.vocabSize);
+    const { valFraction } = settings;
     const valTarget = valFraction === undefined ? -1 : Math.ceil(valFraction * totalBytes);
-    const sink = new ShardSink(staging, shardTokens, version, valTarget < 0 ? "train" : "val");
-    const pending: Pending[] = [];
-    const maxPending = 2 * workers;
-    let tokens = 0;
-    let valTokens = 0;
-
-    const drainOne = async (): Promise<void> => {
-      const next = pending.shift()!;
-      if (next === "train") {
-        await sink.startSplit("train");
-        valTokens = tokens;
-        return;
-      }
-      const ids = await next.ids;
-      await sink.write(ids);
-      tokens += ids.length;
-      options.onProgress?.({
-        bytesDone: next.bytesDone,
+    const firstSplit = valTarget < 0 ? "train" : "val";
+    const sink = new ShardSink(staging, settings.shardTokens, version, firstSplit);
+    const report = (bytesDone: number, tokens: number) =>
+      settings.onProgress?.({
+        bytesDone,
         totalBytes,
         tokens,
         seconds: (performance.now() - start) / 1000,
       });
-    };
-    const submit = async (item: Pending): Promise<void> => {
-      // a failure surfaces when the item is drained, in order; until then it must not be unhandled
-      if (item !== "train") item.ids.catch(() => {});
-      pending.push(item);
-      while (pending.length > maxPending) await drainOne();
-    };
-
-    let inputBytes = 0; // input bytes before the text being cut
-    let currentPath = "";
-    let valPending = valTarget >= 0;
-    const submitText = async (text: string): Promise<void> => {
-      if (text === "") return;
-      const bytes = utf8Length(text);
-      const path = currentPath;
-      const encode = (piece: string) =>
-        pool.encodeOrdinary(piece, { chunkChars: piece.length }).catch((error) => {
-          // a trap inside tiktoken, named with the file it happened in
-          throw error instanceof TiktokenError
-            ? new TiktokenError(`${path}: ${error.message}`, { cause: error })
-            : error;
-        });
-      if (valPending && inputBytes + bytes >= valTarget) {
-        // validation ends at the first safe cut (or the document's end) at or after the target
-        const cut = nextSafeCut(text, indexAfterBytes(text, valTarget - inputBytes));
-        const valPart = cut < 0 ? text : text.slice(0, cut);
-        const valBytes = cut < 0 ? bytes : utf8Length(valPart);
-        await submit({ ids: encode(valPart), bytesDone: inputBytes + valBytes });
-        await submit("train");
-        valPending = false;
-        if (cut >= 0) await submit({ ids: encode(text.slice(cut)), bytesDone: inputBytes + bytes });
-      } else {
-        await submit({ ids: encode(text), bytesDone: inputBytes + bytes });
-      }
-      inputBytes += bytes;
-    };
-
+    const pipeline = new TokenPipeline(pool, sink, settings.workers, valTarget, report);
     try {
       for (const path of files) {
-        currentPath = path;
-        if (valPending && inputBytes >= valTarget) {
-          await submit("train");
-          valPending = false;
-        }
-        await submit({ ids: Promise.resolve(eot), bytesDone: inputBytes });
-        const opened = await openRegularFile(path, path);
-        using file = opened.file;
-        if (fingerprint(opened.info) !== fingerprint(before.get(path)!)) throw changed(path);
-        const buffer = new Uint8Array(chunkBytes + 3);
-        let carried = 0; // bytes of an incomplete UTF-8 character at the start of `buffer`
-        let fileOffset = 0; // offset in the file of `buffer[0]`
-        let text = ""; // decoded text after the last cut
-        let scanned = 1; // safe cuts before this index of `text` were looked for already
-        while (true) {
-          const read = await file.read(buffer.subarray(carried, carried + chunkBytes));
-          const filled = carried + (read ?? 0);
-          const complete = read === null ? filled : completeUtf8Length(buffer.subarray(0, filled));
-          text += decodeUtf8(buffer.subarray(0, complete), path, fileOffset);
-          buffer.copyWithin(0, complete, filled);
-          carried = filled - complete;
-          fileOffset += complete;
-          if (read === null) break;
-          const cut = lastSafeCut(text, scanned);
-          if (cut > 0) {
-            await submitText(text.slice(0, cut));
-            text = text.slice(cut);
-          }
-          scanned = Math.max(1, text.length);
-          if (text.length > MAX_UNCUT_CHARS) {
-            throw new InputError(
-              path,
-              `has ${MAX_UNCUT_CHARS} characters without a place to cut before byte offset ` +
-                `${fileOffset} (a space or tab after a word, or a lone newline); prepare holds at ` +
-                `most that much of a file at a time`,
-            );
-          }
-        }
-        // the file must be the one measured at the start, read to its end
-        const after = await file.stat();
-        if (
-          fileOffset !== before.get(path)!.size || fingerprint(after) !== fingerprint(opened.info)
-        ) {
-          throw changed(path);
-        }
-        await submitText(text);
+        await pipeline.startDocument(path, eot);
+        await streamFile(
+          path,
+          before.get(path)!,
+          settings.chunkBytes,
+          (text) => pipeline.submitText(text),
+        );
       }
-      if (valPending) await submit("train");
-      while (pending.length > 0) await drainOne();
+      await pipeline.finish();
       await sink.finish();
     } catch (error) {
       await sink.abort();
       await Deno.remove(staging, { recursive: true }).catch(() => {});
       throw error;
     }
-    // Every file is prepared. The commit record names every move before the first one, so that
-    // the folder can be put back as it was at any point; readers refuse the folder while it is
-    // there, and removing it is the commit.
-    const step = options.onCommitStep ?? (() => {});
-    const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
-    const record: CommitRecord = { shards: sink.shards.map(({ name }) => name), old: existing };
-    try {
-      await Deno.writeTextFile(`${staging}/commit.json`, JSON.stringify(record));
-      await Deno.rename(`${staging}/commit.json`, recordPath);
-      await step({ step: "recorded" });
-      if (existing.length > 0) await Deno.mkdir(`${staging}/old`);
-      for (const name of existing) {
-        await Deno.rename(`${dir}/${name}`, `${staging}/old/${name}`);
-        await step({ step: "moved-aside", name });
-      }
-      for (const name of record.shards) {
-        // the old shards are aside: every name is free unless a file appeared meanwhile
-        await moveToFreeName(`${staging}/${name}`, `${dir}/${name}`);
-        await step({ step: "moved-in", name });
-      }
-      await Deno.remove(recordPath);
-    } catch (error) {
-      // put the folder back as it was, if the file system lets us
-      await recoverInterruptedPrepare(dir).catch(() => {});
-      throw FileSystemError.from(error, "move the shards into", dir);
-    }
-    await step({ step: "committed" });
+    // Every file is prepared: move the set into place.
+    const record = { shards: sink.shards.map(({ name }) => name), old: existing };
+    await commitShards(dir, staging, record, settings.onCommitStep);
     await Deno.remove(staging, { recursive: true });
+    const { tokens, valTokens } = pipeline;
     return {
-      encoding,
+      encoding: settings.encoding,
       version,
       files: files.length,
       bytes: totalBytes,

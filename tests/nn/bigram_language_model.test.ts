@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { GpuDevice, InputError, TorchBlockSampler, TorchGenerator } from "../../mod.ts";
+import {
+  ADAMW_DEFAULTS,
+  GpuDevice,
+  InputError,
+  TorchBlockSampler,
+  TorchGenerator,
+} from "../../mod.ts";
 import {
   BIGRAM_TENSOR_NAME,
   BigramLanguageModel,
@@ -224,12 +230,20 @@ Deno.test("BigramLanguageModel API", async (t) => {
       () => BigramLanguageModel.create(gpu, { vocabSize: 2, weight: nan }),
       "weight[3]",
     );
-    await rejects(() => BigramLanguageModel.create(gpu, { vocabSize: vocab, weight, lr: 0 }), "lr");
+    await rejects(
+      () => BigramLanguageModel.create(gpu, { vocabSize: vocab, weight, lr: -1 }),
+      "lr",
+    );
+    await rejects(
+      () => BigramLanguageModel.create(gpu, { vocabSize: vocab, weight, betas: [0.9, 1] }),
+      "beta2",
+    );
     await rejects(
       () => BigramLanguageModel.create(gpu, { vocabSize: vocab, weight, vocabulary: ["a"] }),
       "vocabulary",
     );
     using model = await BigramLanguageModel.create(gpu, { vocabSize: vocab, weight });
+    assert.deepEqual(model.settings, ADAMW_DEFAULTS);
     const batch = {
       inputs: Uint32Array.of(1, 11),
       targets: Uint32Array.of(0, 0),

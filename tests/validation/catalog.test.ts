@@ -853,6 +853,73 @@ Deno.test("validation catalog, hostile input through the tasks: one line, exit c
     assert.equal(code, 2);
     assert.equal(stdout.length, 0);
   });
+  await t.step("a file-system fault is one line and exit code 2, not a stack trace", async () => {
+    const { code, stdout, stderr } = await new Deno.Command("deno", {
+      args: ["run", "--allow-read=tests", "tests/helpers/io_fault_child.ts"],
+      cwd: ROOT_PATH,
+      stdin: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(
+      new TextDecoder().decode(stderr),
+      "deno task fault: Is a directory (os error 21)\n",
+    );
+    assert.equal(code, 2);
+    assert.equal(stdout.length, 0);
+  });
+  await t.step(
+    "the run folder's path holds a comma: refused before anything is read",
+    () =>
+      withTempDir(async (dir) => {
+        const run = `${dir}/a,${dir}/secret`; // the grant would also cover ${dir}/secret
+        await Deno.mkdir(run, { recursive: true });
+        await Deno.mkdir(`${dir}/secret`);
+        await Deno.writeTextFile(`${dir}/secret/key.txt`, "the secret");
+        const { code, stdout, stderr } = await runTask("tokenize", [`${dir}/secret/key.txt`], "", {
+          INIT_CWD: run,
+        });
+        assert.equal(
+          stderr,
+          `deno task tokenize: the run folder ${JSON.stringify(run)} holds a comma, which Deno ` +
+            "reads as a separator in the task's permission grants (they would reach other " +
+            "folders); run the task from a folder whose path has no comma\n",
+        );
+        assert.equal(code, 2);
+        assert.equal(stdout, "");
+      }),
+  );
+  await t.step(
+    "a symbolic link out of the run folder: refused for reading and writing",
+    () =>
+      withTempDir(async (dir) => {
+        const run = `${dir}/run`;
+        await Deno.mkdir(run);
+        await Deno.mkdir(`${dir}/outside`);
+        await Deno.writeTextFile(`${dir}/outside/key.txt`, "the secret");
+        await Deno.writeTextFile(`${run}/in.txt`, "I HAD always thought");
+        for (const [target, link] of [["outside/key.txt", "key.txt"], ["outside", "out"]]) {
+          await new Deno.Command("ln", { args: ["-s", `${dir}/${target}`, `${run}/${link}`] })
+            .output();
+        }
+        const leads = (label: string, to: string) =>
+          `${label} leads outside the folder the task runs from (${run}) through a symbolic ` +
+          `link, to ${to}; the task reads and writes only under that folder`;
+        for (
+          const [task, args, line] of [
+            ["tokenize", ["key.txt"], leads("key.txt", `${dir}/outside/key.txt`)],
+            ["prepare", ["in.txt", "--out", "out"], leads("--out out", `${dir}/outside`)],
+          ] as const
+        ) {
+          const result = await runTask(task, [...args], undefined, { INIT_CWD: run });
+          assert.equal(result.stderr, `deno task ${task}: ${line}\n`);
+          assert.equal(result.code, 2);
+        }
+        assert.deepEqual(
+          (await Array.fromAsync(Deno.readDir(`${dir}/outside`))).map((e) => e.name),
+          ["key.txt"],
+        );
+      }),
+  );
   await t.step(
     "--batch-size 3000000000 --no-drop-last: buffers sized from the windows",
     async () => {

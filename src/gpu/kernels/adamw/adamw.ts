@@ -1,5 +1,6 @@
 import code from "../../../../shaders/adamw/adamw.wgsl" with { type: "text" };
 import { InputError } from "../../../util/errors.ts";
+import { describe } from "../../../util/checks.ts";
 import type { GpuDevice } from "../../device.ts";
 import type { Tensor } from "../../tensor.ts";
 import { type Dispatch, dispatchGrid, type KernelCall, kernelFor } from "../compute_kernel.ts";
@@ -100,7 +101,7 @@ export function checkAdamWHyperparameters(h: AdamWHyperparameters): void {
   }
   const finite = (name: string, value: unknown, ok: (v: number) => boolean, range: string) => {
     if (typeof value !== "number" || !Number.isFinite(value) || !ok(value)) {
-      throw new InputError(name, `must be a number ${range}, got ${String(value)}`);
+      throw new InputError(name, `must be a number ${range}, got ${describe(value)}`);
     }
   };
   finite("lr", h.lr, (v) => v >= 0, ">= 0");

@@ -1,0 +1,25 @@
+"""The timing of bench:compare's PyTorch contenders, as bench/harness/measure.ts times the others."""
+
+import time
+
+
+def measure(run, params):
+    """Times run(count) after the caller's warm-up: one call calibrates how many batches make
+    params["target_ms"] (clamped to params["min_batches"]..params["max_batches"]), then
+    params["repetitions"] calls of that many. Returns the count and each repetition's
+    milliseconds per batch."""
+    start = time.perf_counter()
+    run(1)
+    single = max((time.perf_counter() - start) * 1000, 1e-3)
+    count = int(
+        min(
+            params["max_batches"],
+            max(params["min_batches"], -(-params["target_ms"] // single)),
+        )
+    )
+    samples = []
+    for _ in range(params["repetitions"]):
+        start = time.perf_counter()
+        run(count)
+        samples.append((time.perf_counter() - start) * 1000 / count)
+    return count, samples
