@@ -2,8 +2,9 @@
 // block of those Markdown files as a module of its own; this file checks that there is no other
 // kind of example that would escape it, and runs the commands of every ```sh block from the
 // project's folder as a user would type them: each must exit with code 0 and print nothing on
-// stderr, and a ```text block right after a ```sh block shows (part of) its last command's
-// output, which must appear in it, line by line, in order (`…` stands for any text).
+// stderr, and the ```text block that follows a ```sh block in the same section shows (part of)
+// its last command's output, which must appear in it, line by line, in order (`…` stands for any
+// text).
 //
 // ```shell blocks are commands shown but not run here: the test suite itself, the benchmarks,
 // installs, and commands on files the reader supplies.
@@ -56,7 +57,11 @@ const KINDS: Record<string, string> = {
 };
 
 const fencesByFile = new Map<string, Fence[]>();
-for (const file of await documents()) fencesByFile.set(file, await fences(file));
+const lines = new Map<string, string[]>();
+for (const file of await documents()) {
+  fencesByFile.set(file, await fences(file));
+  lines.set(file, (await Deno.readTextFile(`${ROOT_PATH}/${file}`)).split("\n"));
+}
 
 Deno.test("documentation: every code block is of a kind that is run, or plainly not code", () => {
   for (const blocks of fencesByFile.values()) {
@@ -119,11 +124,12 @@ for (const [file, blocks] of fencesByFile) {
   if (runnable.length === 0) continue;
   Deno.test(`${file}: its commands run, quietly, and print what it shows`, async (t) => {
     for (const block of runnable) {
+      // The next block shows the output when it is text in the same section (no heading between).
       const next = blocks[blocks.indexOf(block) + 1];
-      const shown =
-        next?.info === "text" && next.line <= block.line + block.text.split("\n").length + 4
-          ? next.text
-          : undefined;
+      const between = lines.get(file)!.slice(block.line, next?.line ?? 0);
+      const shown = next?.info === "text" && !between.some((line) => line.startsWith("#"))
+        ? next.text
+        : undefined;
       const commands = block.text.split("\n").filter((line) => /^\s*[^#\s]/.test(line));
       for (const [index, line] of commands.entries()) {
         const where = `${file}:${block.line}`;
