@@ -54,4 +54,5 @@ export {
   readShardHeader,
   readShardTokens,
 } from "./shard_reader.ts";
+export { SHARD_LIST } from "./shard_list.ts";
 export { ShardWriter, type ShardWriterOptions, writeShard } from "./shard_writer.ts";

@@ -32,16 +32,6 @@ export const SHARD_MAGIC = 20240520;
  */
 export const SHARD_HEADER_BYTES = 1024;
 
-/**
- * The record `prepareShards` keeps in a shard folder while it moves a finished set into place.
- * While it exists the folder is a mix of two sets, and every reader refuses it; the next
- * `prepareShards` run into the folder puts it back as it was.
- */
-export const PREPARE_COMMIT_RECORD = ".prepare-commit.json";
-
-/** The hidden folder inside a shard folder where `prepareShards` builds a set. */
-export const PREPARE_STAGING = ".prepare-staging";
-
 /** The largest token count a shard can hold: its header stores the count as an int32. */
 export const MAX_SHARD_TOKENS = 2_147_483_647;
 

@@ -1,17 +1,16 @@
 import { InputError } from "../util/errors.ts";
 import { checkInteger, checkOptions, describe } from "../util/checks.ts";
-import { openRegularFile } from "../util/regular_file.ts";
-import { parentDir } from "../util/atomic_file.ts";
+import { entryKind, openRegularFile } from "../util/regular_file.ts";
 import {
   checkShardInfo,
   checkShardSize,
   decodeShardHeader,
-  PREPARE_COMMIT_RECORD,
   SHARD_HEADER_BYTES,
   type ShardInfo,
   type ShardSplit,
   shardSplitOf,
 } from "./shard_format.ts";
+import { isStaged, readShardList, SHARD_LIST, type ShardList } from "./shard_list.ts";
 
 /** A shard found by {@linkcode listShards}: its header and the split its name says. */
 export interface ListedShard extends ShardInfo {
@@ -25,31 +24,10 @@ export interface ListShardsOptions {
   split?: ShardSplit;
 }
 
-/**
- * Throws an {@linkcode InputError} when `dir` holds the record of a `prepareShards` run that was
- * stopped while it moved a finished set into place: the folder is a mix of two sets until the
- * next run puts it back.
- */
-export async function checkNoInterruptedPrepare(dir: string): Promise<void> {
-  try {
-    await Deno.lstat(`${dir}/${PREPARE_COMMIT_RECORD}`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) return;
-    throw error;
-  }
-  throw new InputError(
-    dir,
-    `holds an unfinished set of shards: a prepare run was stopped while it moved its shards into ` +
-      `place (${PREPARE_COMMIT_RECORD} is there); run prepare into this folder again, which ` +
-      `first puts the folder back as it was`,
-  );
-}
-
 async function openShard(path: string): Promise<Deno.FsFile> {
   if (typeof path !== "string" || path === "") {
     throw new InputError("path", `must be a shard's path, got ${describe(path)}`);
   }
-  await checkNoInterruptedPrepare(parentDir(path));
   return (await openRegularFile(path, path)).file;
 }
 
@@ -187,10 +165,15 @@ export async function readShardTokens(
 }
 
 /**
- * The shards of a folder in order, each header checked: every `.bin` file that is not hidden,
- * or only those of one split, sorted by the number that ends the name (`val_000000.bin`,
- * `train_000001.bin`, … as `prepare` names them; llm.c's `…_train_000001.bin` likewise), then
- * by name.
+ * The shards of a folder in order, each header checked, or only those of one split. A folder
+ * `prepare` made holds {@linkcode SHARD_LIST}: its shards are the ones it lists, in its order,
+ * each a regular file whose header says the listed token count, and another `.bin` file there is
+ * an error. Any other folder (llm.c's own scripts make those) is read as every `.bin` file that
+ * is not hidden, sorted by the number that ends the name (`val_000000.bin`, `train_000001.bin`,
+ * …; llm.c's `…_train_000001.bin` likewise), then by name.
+ *
+ * `prepare` swaps the list in one rename when a new set is complete, so this returns the folder's
+ * older set or its newer one, never a part or a mix, even while a run is stopped half-way.
  *
  * @example
  * ```ts
@@ -208,7 +191,7 @@ export async function readShardTokens(
  *
  * @param dir The folder.
  * @param options Which split to list.
- * @returns The shards, in name order.
+ * @returns The shards, in order.
  */
 export async function listShards(
   dir: string,
@@ -222,21 +205,28 @@ export async function listShards(
   if (split !== undefined && split !== "train" && split !== "val") {
     throw new InputError("split", `must be "train" or "val", got ${describe(split)}`);
   }
+  const base = dir.replace(/(.)[\\/]+$/, "$1");
+  let list: ShardList | undefined;
   const names: string[] = [];
   try {
-    await checkNoInterruptedPrepare(dir.replace(/(.)[\\/]+$/, "$1"));
-    for await (const entry of Deno.readDir(dir)) {
+    list = await readShardList(base);
+    for await (const entry of Deno.readDir(base)) {
       if (entry.name.startsWith(".") || !entry.name.endsWith(".bin")) continue;
+      if (list !== undefined) {
+        // a set being moved in by prepare: the older and newer files around it are not read
+        if (isStaged(list) || list.shards.some((shard) => shard.file === entry.name)) continue;
+        throw new InputError(
+          `${base}/${entry.name}`,
+          `is not one of the shards ${SHARD_LIST} lists, which are this folder's set; move it ` +
+            `out of the folder (or run prepare --overwrite again to make a new set)`,
+        );
+      }
       if (!entry.isFile) {
         // never skipped without a word: a link or a folder named like a shard is an error
-        const kind = entry.isSymlink
-          ? "a symbolic link"
-          : entry.isDirectory
-          ? "a folder"
-          : "a special file";
         throw new InputError(
-          `${dir.replace(/[\\/]+$/, "")}/${entry.name}`,
-          `is ${kind}, not a regular file; shards are read from regular files only`,
+          `${base}/${entry.name}`,
+          `is ${entryKind(await Deno.lstat(`${base}/${entry.name}`))}, not a regular file; ` +
+            `shards are read from regular files only`,
         );
       }
       if (split === undefined || shardSplitOf(entry.name) === split) names.push(entry.name);
@@ -246,14 +236,50 @@ export async function listShards(
     if (error instanceof Deno.errors.NotADirectory) throw new InputError(dir, "is not a folder");
     throw error;
   }
+  if (list !== undefined) return await listedShards(base, list, split);
   // by shard number (`val_000000`, `train_000001`, …), then by name
   const number = (name: string) => Number(/(\d+)\.bin$/.exec(name)?.[1] ?? Infinity);
   names.sort((a, b) => number(a) - number(b) || (a < b ? -1 : a > b ? 1 : 0));
-  const base = dir.replace(/[\\/]+$/, "");
   const shards: ListedShard[] = [];
   for (const name of names) {
     const info = await readShardHeader(`${base}/${name}`);
     shards.push({ ...info, split: shardSplitOf(name) });
+  }
+  return shards;
+}
+
+/** The shards a folder's list names, each a regular file whose header says the listed count. */
+async function listedShards(
+  dir: string,
+  list: ShardList,
+  split: ShardSplit | undefined,
+): Promise<ListedShard[]> {
+  const shards: ListedShard[] = [];
+  for (const shard of list.shards) {
+    if (split !== undefined && shard.split !== split) continue;
+    const path = `${dir}/${shard.file}`;
+    let entry: Deno.FileInfo;
+    try {
+      entry = await Deno.lstat(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      throw new InputError(path, `is listed in ${SHARD_LIST} but does not exist`);
+    }
+    if (!entry.isFile) {
+      throw new InputError(
+        path,
+        `is ${entryKind(entry)}, not a regular file; shards are read from regular files only`,
+      );
+    }
+    const info = await readShardHeader(path);
+    if (info.tokenCount !== shard.tokens) {
+      throw new InputError(
+        path,
+        `holds ${info.tokenCount} tokens, but ${SHARD_LIST} lists ${shard.tokens}: the file is ` +
+          `not the shard prepare wrote`,
+      );
+    }
+    shards.push({ ...info, split: shard.split });
   }
   return shards;
 }

@@ -1,4 +1,4 @@
-import { FileSystemError, InputError } from "../util/errors.ts";
+import { FileSystemError, InputError, isSystemError } from "../util/errors.ts";
 import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { checkEncodingName, type EncodingName, ENCODINGS, TiktokenError } from "./bpe_tokenizer.ts";
 import { BpeWorkerPool } from "./bpe_worker_pool.ts";
@@ -6,16 +6,24 @@ import { decodeUtf8 } from "../util/utf8.ts";
 import { lastSafeCut, nextSafeCut } from "./safe_cut.ts";
 import {
   MAX_SHARD_TOKENS,
-  PREPARE_COMMIT_RECORD,
-  PREPARE_STAGING,
   shardFileName,
   type ShardInfo,
   type ShardSplit,
   type ShardVersion,
   shardVersionFor,
 } from "../formats/shard_format.ts";
+import {
+  encodeShardList,
+  isStaged,
+  PREPARE_STAGING,
+  PREPARED_SHARD_NAME,
+  readShardList,
+  SHARD_LIST,
+  type ShardList,
+  type ShardListEntry,
+} from "../formats/shard_list.ts";
 import { parentDir, pathExists } from "../util/atomic_file.ts";
-import { openRegularFile, statRegularFile } from "../util/regular_file.ts";
+import { entryKind, openRegularFile, statRegularFile } from "../util/regular_file.ts";
 import { ShardWriter } from "../formats/shard_writer.ts";
 
 /** Options of {@linkcode prepareShards}. */
@@ -45,99 +53,118 @@ export interface PrepareShardsOptions {
   /** Called after each piece of text is tokenized and written. */
   onProgress?: (progress: PrepareProgress) => void;
   /**
-   * Called at each step of moving the finished set into place (after the commit record is
-   * written, after each shard is moved, once committed); the step waits for a returned promise.
-   * For progress displays and fault-injection tests.
+   * Called at each step of putting the finished set in place (once it is what readers see, after
+   * each older shard is removed and each new one linked in, once done); the step waits for a
+   * returned promise. For progress displays and fault-injection tests.
    */
   onCommitStep?: (step: PrepareCommitStep) => void | Promise<void>;
 }
 
 /** A step of {@linkcode prepareShards}' commit. */
 export type PrepareCommitStep =
-  | { readonly step: "recorded" }
-  | { readonly step: "moved-aside" | "moved-in"; readonly name: string }
-  | { readonly step: "committed" };
+  | { readonly step: "committed" }
+  | { readonly step: "removed" | "linked"; readonly name: string }
+  | { readonly step: "done" };
 
-/** What {@linkcode PREPARE_COMMIT_RECORD} holds: enough to put the folder back as it was. */
-interface CommitRecord {
-  /** The new shards' names, in the staging folder until moved in. */
-  readonly shards: readonly string[];
-  /** The folder's earlier shards, moved to `staging/old/` before the new ones move in. */
-  readonly old: readonly string[];
-}
+/** What prepare itself puts in a staging folder: nothing else is ever removed with it. */
+const STAGING_ENTRY =
+  /^(?:(?:train|val)_\d{6,}\.bin|\.(?:train|val)_\d{6,}\.bin\.[0-9a-f]{8}\.tmp|shards\.json|\.shards\.json\.tmp)$/;
 
 /**
- * Puts a shard folder back as it was before an interrupted `prepareShards` run: undoes a
- * commit that was stopped half-way (its record names every move), then removes the staging
- * folder. Returns whether there was anything to clean.
+ * Removes a staging folder and what prepare put in it; a file it did not put there is kept,
+ * and so is the folder then (an {@linkcode InputError} says so).
  */
-async function recoverInterruptedPrepare(dir: string): Promise<boolean> {
-  const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
-  const staging = `${dir}/${PREPARE_STAGING}`;
-  let record: CommitRecord | undefined;
+async function removeStaging(staging: string): Promise<void> {
+  let info: Deno.FileInfo;
   try {
-    const info = await Deno.lstat(recordPath);
-    // written atomically by prepareShards, so never torn; still, only its shard names are used
-    const parsed = info.isFile ? JSON.parse(await Deno.readTextFile(recordPath)) : {};
-    const names = (list: unknown) =>
-      Array.isArray(list) ? list.filter((n) => typeof n === "string" && SHARD_NAME.test(n)) : [];
-    record = { shards: names(parsed?.shards), old: names(parsed?.old) };
+    info = await Deno.lstat(staging);
   } catch (error) {
-    if (error instanceof SyntaxError) record = { shards: [], old: [] };
-    else if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  if (record !== undefined) {
-    const old = new Set(record.old);
-    for (const name of record.shards) {
-      if (await isMovedIn(dir, name, old)) await Deno.remove(`${dir}/${name}`);
-    }
-    for (const name of record.old) {
-      if (await pathExists(`${staging}/old/${name}`)) {
-        await Deno.rename(`${staging}/old/${name}`, `${dir}/${name}`);
-      }
-    }
-    await Deno.remove(recordPath);
-  }
-  const debris = await pathExists(staging);
-  if (debris) await Deno.remove(staging, { recursive: true });
-  return record !== undefined || debris;
-}
-
-/**
- * Whether `dir/name` is a new shard that an interrupted commit moved in: not an old shard still
- * in place, not a file that appeared there meanwhile (a new shard is linked in, then unlinked
- * from the staging folder, so while both names exist they are one file).
- */
-async function isMovedIn(dir: string, name: string, old: ReadonlySet<string>): Promise<boolean> {
-  const staging = `${dir}/${PREPARE_STAGING}`;
-  if (old.has(name) && !await pathExists(`${staging}/old/${name}`)) return false;
-  let target: Deno.FileInfo;
-  try {
-    target = await Deno.lstat(`${dir}/${name}`);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
+    if (error instanceof Deno.errors.NotFound) return;
     throw error;
   }
+  if (!info.isDirectory) {
+    throw new InputError(
+      staging,
+      `is ${entryKind(info)}; prepare builds its shards in a folder of this name: move it away`,
+    );
+  }
+  for await (const entry of Deno.readDir(staging)) {
+    if (entry.isFile && STAGING_ENTRY.test(entry.name)) {
+      await Deno.remove(`${staging}/${entry.name}`);
+    }
+  }
   try {
-    const staged = await Deno.lstat(`${staging}/${name}`);
-    return staged.ino === target.ino && staged.dev === target.dev;
+    await Deno.remove(staging);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return true;
-    throw error;
+    if (!isSystemError(error) || error.code !== "ENOTEMPTY") throw error;
+    throw new InputError(
+      staging,
+      "holds files that prepare did not put there; they are kept: move them away, then run " +
+        "prepare again",
+    );
   }
 }
 
-/** Moves a file to a name that must be free (a link, then an unlink): nothing is replaced. */
-async function moveToFreeName(from: string, to: string): Promise<void> {
+/** Writes a shard list to a temporary file in `staging`, then renames it to `dir`'s list. */
+async function swapShardList(dir: string, staging: string, list: ShardList): Promise<void> {
+  const temporary = `${staging}/.${SHARD_LIST}.tmp`;
+  await Deno.writeTextFile(temporary, encodeShardList(list));
+  await Deno.rename(temporary, `${dir}/${SHARD_LIST}`);
+}
+
+/** Hard-links a staged shard to its name in the folder (done already when one file). */
+async function linkIn(from: string, to: string): Promise<void> {
   try {
     await Deno.link(from, to);
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) {
-      throw new InputError(to, "appeared while the shards were being moved into place; it is kept");
-    }
-    throw error;
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+    const [staged, placed] = await Promise.all([Deno.lstat(from), Deno.lstat(to)]);
+    if (staged.ino === placed.ino && staged.dev === placed.dev) return; // a stopped run's link
+    throw new InputError(
+      to,
+      `appeared while the new shards were being put in place; it is kept (the new set is ` +
+        `complete, listed in ${SHARD_LIST}): move it away, then run prepare again to finish`,
+    );
   }
-  await Deno.remove(from);
+}
+
+/**
+ * Puts a set that is listed but still staged (the run that committed it may have been stopped
+ * at any step since) under the shards' own names: removes the older shards it replaces, links
+ * the new ones in, lists them there, and removes the staging folder. Each step can be repeated,
+ * and readers see the new set throughout.
+ */
+async function placeStagedSet(
+  dir: string,
+  list: ShardList,
+  step: (step: PrepareCommitStep) => void | Promise<void>,
+): Promise<void> {
+  const staging = `${dir}/${PREPARE_STAGING}`;
+  for (const name of list.replaces ?? []) {
+    await Deno.remove(`${dir}/${name}`).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+    await step({ step: "removed", name });
+  }
+  const shards: ShardListEntry[] = [];
+  for (const shard of list.shards) {
+    const name = shard.file.slice(PREPARE_STAGING.length + 1);
+    await linkIn(`${dir}/${shard.file}`, `${dir}/${name}`);
+    shards.push({ ...shard, file: name });
+    await step({ step: "linked", name });
+  }
+  await swapShardList(dir, staging, { format: list.format, encoding: list.encoding, shards });
+  await removeStaging(staging);
+}
+
+/**
+ * Leaves a shard folder as the last `prepareShards` run into it left it committed: a set that
+ * run listed is put in place; an uncommitted one (the run was stopped before) is removed.
+ */
+async function finishStoppedRun(dir: string): Promise<void> {
+  const list = await readShardList(dir);
+  if (list !== undefined && isStaged(list)) await placeStagedSet(dir, list, () => {});
+  else await removeStaging(`${dir}/${PREPARE_STAGING}`);
 }
 
 /** The size and modification time of an input, to notice it changing while it is read. */
@@ -189,7 +216,6 @@ export const DEFAULT_CHUNK_BYTES = 1 << 20;
 export const MAX_PREPARE_WORKERS = 256;
 /** The most bytes `prepareShards` reads at a time when asked. */
 export const MAX_CHUNK_BYTES = 1 << 30;
-const SHARD_NAME = /^(?:train|val)_\d{6,}\.bin$/;
 /** The most characters of a file held while looking for a place to cut it: 64 Mi. */
 const MAX_UNCUT_CHARS = 64 * 1024 * 1024;
 
@@ -376,8 +402,11 @@ async function measureInputs(
   return { totalBytes, before };
 }
 
-/** Creates `dir` and its missing parents; returns the folders it created, outermost last. */
-async function makeOutputFolder(dir: string): Promise<string[]> {
+/**
+ * Creates `dir` and its missing parents; returns the folders it created, outermost last. Errors
+ * name `outDir`, the folder asked for.
+ */
+async function makeOutputFolder(dir: string, outDir: string): Promise<string[]> {
   const created: string[] = [];
   // (a path that cannot be looked at counts as existing: mkdir then says what is wrong)
   const exists = (path: string) => pathExists(path).catch(() => true);
@@ -389,10 +418,10 @@ async function makeOutputFolder(dir: string): Promise<string[]> {
     await Deno.mkdir(dir, { recursive: true });
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists || error instanceof Deno.errors.NotADirectory) {
-      throw new InputError(dir, "is not a folder");
+      throw new InputError(outDir, "is not a folder");
     }
     if (error instanceof Deno.errors.PermissionDenied) {
-      throw new InputError(dir, `cannot be created (${error.message})`);
+      throw new InputError(outDir, `cannot be created (${error.message})`);
     }
     throw error;
   }
@@ -400,21 +429,35 @@ async function makeOutputFolder(dir: string): Promise<string[]> {
 }
 
 /**
- * The folder's shards from before (after putting back a run stopped earlier and removing its
- * debris); they are an {@linkcode InputError} unless `overwrite`.
+ * The folder's shards from before (after finishing or removing what a stopped run left); they
+ * are an {@linkcode InputError} unless `overwrite`, and so is a `.bin` file prepare does not name.
  */
 async function existingShards(dir: string, overwrite: boolean): Promise<string[]> {
-  await recoverInterruptedPrepare(dir);
+  await finishStoppedRun(dir);
   const existing: string[] = [];
+  const foreign: string[] = [];
   for await (const entry of Deno.readDir(dir)) {
-    if (SHARD_NAME.test(entry.name)) existing.push(entry.name);
+    if (PREPARED_SHARD_NAME.test(entry.name)) existing.push(entry.name);
+    else if (!entry.name.startsWith(".") && entry.name.endsWith(".bin")) foreign.push(entry.name);
+  }
+  if (foreign.length > 0) {
+    throw new InputError(
+      `${dir}/${foreign.sort()[0]}`,
+      "is a .bin file that prepare does not name; a folder prepare writes holds its own " +
+        "shards only (val_000000.bin, train_000001.bin, …): prepare into another folder",
+    );
   }
   existing.sort();
-  if (existing.length > 0 && !overwrite) {
+  const held = existing.length > 0
+    ? existing
+    : await pathExists(`${dir}/${SHARD_LIST}`)
+    ? [SHARD_LIST]
+    : [];
+  if (held.length > 0 && !overwrite) {
     throw new InputError(
       dir,
-      `already holds shards (${existing.slice(0, 3).join(", ")}${
-        existing.length > 3 ? ", …" : ""
+      `already holds shards (${held.slice(0, 3).join(", ")}${
+        held.length > 3 ? ", …" : ""
       }); they are kept (replace them: overwrite: true)`,
     );
   }
@@ -422,20 +465,18 @@ async function existingShards(dir: string, overwrite: boolean): Promise<string[]
 }
 
 /** Makes the staging folder the new set is built in. */
-async function makeStaging(dir: string): Promise<string> {
-  const staging = `${dir}/${PREPARE_STAGING}`;
+async function makeStaging(staging: string, dir: string): Promise<void> {
   try {
     await Deno.mkdir(staging);
   } catch (error) {
     if (error instanceof Deno.errors.PermissionDenied) {
-      throw new InputError(dir, `is not writable (${error.message})`);
+      throw new InputError(parentDir(staging), `is not writable (${error.message})`);
     }
     if (error instanceof Deno.errors.AlreadyExists) {
-      throw new InputError(dir, `is being prepared by another run (${PREPARE_STAGING} appeared)`);
+      throw new InputError(dir, `is being prepared by another run (${staging} appeared)`);
     }
     throw error;
   }
-  return staging;
 }
 
 /**
@@ -591,41 +632,6 @@ async function streamFile(
 }
 
 /**
- * Moves the finished set into place. The commit record names every move before the first one,
- * so that the folder can be put back as it was at any point; readers refuse the folder while it
- * is there, and removing it is the commit. On failure the folder is put back as it was.
- */
-async function commitShards(
-  dir: string,
-  staging: string,
-  record: CommitRecord,
-  step: (step: PrepareCommitStep) => void | Promise<void>,
-): Promise<void> {
-  const recordPath = `${dir}/${PREPARE_COMMIT_RECORD}`;
-  try {
-    await Deno.writeTextFile(`${staging}/commit.json`, JSON.stringify(record));
-    await Deno.rename(`${staging}/commit.json`, recordPath);
-    await step({ step: "recorded" });
-    if (record.old.length > 0) await Deno.mkdir(`${staging}/old`);
-    for (const name of record.old) {
-      await Deno.rename(`${dir}/${name}`, `${staging}/old/${name}`);
-      await step({ step: "moved-aside", name });
-    }
-    for (const name of record.shards) {
-      // the old shards are aside: every name is free unless a file appeared meanwhile
-      await moveToFreeName(`${staging}/${name}`, `${dir}/${name}`);
-      await step({ step: "moved-in", name });
-    }
-    await Deno.remove(recordPath);
-  } catch (error) {
-    // put the folder back as it was, if the file system lets us
-    await recoverInterruptedPrepare(dir).catch(() => {});
-    throw FileSystemError.from(error, "move the shards into", dir);
-  }
-  await step({ step: "committed" });
-}
-
-/**
  * Prepares token shards in llm.c's format from text files of any size: each file is one
  * document, preceded by `<|endoftext|>` and encoded as ordinary text (special-token strings in
  * it are just text, as llm.c's data scripts do). Files are streamed in chunks and cut only where
@@ -636,17 +642,19 @@ async function commitShards(
  * `train_000001.bin`, … in one numbering. Existing shards there are an {@linkcode InputError}
  * (before any work) unless `overwrite` is set.
  *
- * **All or nothing.** The set is built in the hidden folder `outDir/.prepare-staging` and moved
- * into place only when every file was read to its end unchanged (an input whose size or
- * modification time changes while it is read is an {@linkcode InputError}). Before the first
- * move, a commit record (`outDir/.prepare-commit.json`) names every move: the earlier shards
- * go aside into the staging folder, the new ones come in, and removing the record is the
- * commit. A run that fails leaves the folder as it was; a run that is killed leaves it as it
- * was, or complete, or (killed during the moves) marked by the record, which every reader
- * (`listShards`, `readShard…`, `ShardDataset`, `ShardDataLoader`) refuses. The next run into
- * the folder first puts it back as it was and removes the debris of the stopped run. Folders
- * made by other tools (llm.c's scripts) have no record and load as they are. Run one
- * `prepareShards` per folder at a time.
+ * **All or nothing.** The set is written only when every file was read to its end unchanged
+ * (an input whose size or modification time changes while it is read is an
+ * {@linkcode InputError}), and it becomes what readers see in one rename. A new folder is built
+ * whole beside its place (`.NAME.prepare-staging`), {@linkcode SHARD_LIST} included, and renamed
+ * into place. In a folder that exists, the set is built in `outDir/.prepare-staging` and then
+ * listed: renaming the new `shards.json` over the old is the commit, after which the older
+ * shards are removed and the new ones linked in under their own names. Readers (`listShards`,
+ * `ShardDataset`, `ShardDataLoader`) follow the list, so a run that fails, or is killed at any
+ * point, leaves them the older set or the complete new one, never a part or a mix; the next run
+ * into the folder finishes a committed set's moves or removes an uncommitted one, and leaves no
+ * debris. Other `.bin` files in the folder are an error (a folder prepare writes holds its own
+ * shards only); folders made by other tools (llm.c's scripts) have no list and are read as every
+ * `.bin` file in them. Run one `prepareShards` per folder at a time.
  *
  * @example
  * ```ts
@@ -685,48 +693,40 @@ export async function prepareShards(
   const settings = checkPrepareArguments(files, options);
   const { totalBytes, before } = await measureInputs(files);
   const dir = settings.outDir.replace(/(.)[\\/]+$/, "$1");
+  // A new folder is built beside its place and renamed into it whole (where this program may
+  // write beside it: the tasks may); otherwise the new set is built inside the folder and
+  // becomes visible by one rename of its list.
+  const exists = await isFolder(dir);
+  const isNew = !exists && await mayWrite(parentDir(dir));
+  const name = dir.slice(Math.max(dir.lastIndexOf("/"), dir.lastIndexOf("\\")) + 1);
+  const staging = isNew
+    ? `${parentDir(dir)}/.${name}${PREPARE_STAGING}`
+    : `${dir}/${PREPARE_STAGING}`;
   // the folders this run creates: removed again if the run fails
-  const created = await makeOutputFolder(dir);
+  const created = exists ? [] : await makeOutputFolder(isNew ? parentDir(dir) : dir, dir);
   try {
-    const existing = await existingShards(dir, settings.overwrite);
-    using pool = new BpeWorkerPool(settings.encoding, { workers: settings.workers });
-    const staging = await makeStaging(dir);
+    if (isNew) await removeStaging(staging); // what a run stopped before its rename left
+    const existing = isNew ? [] : await existingShards(dir, settings.overwrite);
     const info = ENCODINGS[settings.encoding];
-    const eot = Uint32Array.of(info.specialTokens["<|endoftext|>"]);
     const version = shardVersionFor(info.vocabSize);
-    const { valFraction } = settings;
-    const valTarget = valFraction === undefined ? -1 : Math.ceil(valFraction * totalBytes);
-    const firstSplit = valTarget < 0 ? "train" : "val";
-    const sink = new ShardSink(staging, settings.shardTokens, version, firstSplit);
-    const report = (bytesDone: number, tokens: number) =>
-      settings.onProgress?.({
-        bytesDone,
-        totalBytes,
-        tokens,
-        seconds: (performance.now() - start) / 1000,
-      });
-    const pipeline = new TokenPipeline(pool, sink, settings.workers, valTarget, report);
-    try {
-      for (const path of files) {
-        await pipeline.startDocument(path, eot);
-        await streamFile(
-          path,
-          before.get(path)!,
-          settings.chunkBytes,
-          (text) => pipeline.submitText(text),
-        );
-      }
-      await pipeline.finish();
-      await sink.finish();
-    } catch (error) {
-      await sink.abort();
-      await Deno.remove(staging, { recursive: true }).catch(() => {});
-      throw error;
-    }
-    // Every file is prepared: move the set into place.
-    const record = { shards: sink.shards.map(({ name }) => name), old: existing };
-    await commitShards(dir, staging, record, settings.onCommitStep);
-    await Deno.remove(staging, { recursive: true });
+    const eot = Uint32Array.of(info.specialTokens["<|endoftext|>"]);
+    await makeStaging(staging, dir);
+    const { sink, pipeline } = await buildSet(staging, files, before, totalBytes, {
+      settings,
+      version,
+      eot,
+      start,
+    });
+    // Every file is prepared: the set becomes what readers see in one rename.
+    const shards = sink.shards.map(({ name, info, split }) => ({
+      file: name,
+      split,
+      tokens: info.tokenCount,
+    }));
+    const list = { format: "llm.c token shards", encoding: settings.encoding, shards } as const;
+    if (isNew) await commitNewFolder(staging, dir, list, settings.onCommitStep);
+    else await commitIntoFolder(dir, list, existing, settings.onCommitStep);
+    await settings.onCommitStep({ step: "done" });
     const { tokens, valTokens } = pipeline;
     return {
       encoding: settings.encoding,
@@ -749,5 +749,130 @@ export async function prepareShards(
       if (!await Deno.remove(path).then(() => true, () => false)) break;
     }
     throw error;
+  }
+}
+
+/** Whether this program was granted writing to `path` (without a prompt). */
+async function mayWrite(path: string): Promise<boolean> {
+  return (await Deno.permissions.query({ name: "write", path })).state === "granted";
+}
+
+/** Whether `dir` is a folder; false when nothing is there; an {@linkcode InputError} if a file. */
+async function isFolder(dir: string): Promise<boolean> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (error) {
+    // (a parent that is a file: making the folder says so)
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw error;
+  }
+  if (!info.isDirectory) throw new InputError(dir, "is not a folder");
+  return true;
+}
+
+/**
+ * Tokenizes every file, in order, into shards in `staging`, checking that each file is read to
+ * its end unchanged. On failure the staging folder is removed.
+ */
+async function buildSet(
+  staging: string,
+  files: readonly string[],
+  before: Map<string, Deno.FileInfo>,
+  totalBytes: number,
+  { settings, version, eot, start }: {
+    settings: PrepareSettings;
+    version: ShardVersion;
+    eot: Uint32Array;
+    start: number;
+  },
+): Promise<{ sink: ShardSink; pipeline: TokenPipeline }> {
+  const { valFraction } = settings;
+  const valTarget = valFraction === undefined ? -1 : Math.ceil(valFraction * totalBytes);
+  const sink = new ShardSink(
+    staging,
+    settings.shardTokens,
+    version,
+    valTarget < 0 ? "train" : "val",
+  );
+  const report = (bytesDone: number, tokens: number) =>
+    settings.onProgress?.({
+      bytesDone,
+      totalBytes,
+      tokens,
+      seconds: (performance.now() - start) / 1000,
+    });
+  try {
+    using pool = new BpeWorkerPool(settings.encoding, { workers: settings.workers });
+    const pipeline = new TokenPipeline(pool, sink, settings.workers, valTarget, report);
+    for (const path of files) {
+      await pipeline.startDocument(path, eot);
+      await streamFile(
+        path,
+        before.get(path)!,
+        settings.chunkBytes,
+        (text) => pipeline.submitText(text),
+      );
+    }
+    await pipeline.finish();
+    await sink.finish();
+    return { sink, pipeline };
+  } catch (error) {
+    await sink.abort();
+    await removeStaging(staging).catch(() => {});
+    throw error;
+  }
+}
+
+/** A new folder: the staging folder, list included, is renamed to `dir` whole. */
+async function commitNewFolder(
+  staging: string,
+  dir: string,
+  list: ShardList,
+  step: (step: PrepareCommitStep) => void | Promise<void>,
+): Promise<void> {
+  try {
+    await Deno.writeTextFile(`${staging}/${SHARD_LIST}`, encodeShardList(list));
+    await Deno.rename(staging, dir);
+  } catch (error) {
+    await removeStaging(staging).catch(() => {});
+    if (isSystemError(error) && (error.code === "ENOTEMPTY" || error.code === "EEXIST")) {
+      throw new InputError(dir, "appeared while prepare ran; it is kept");
+    }
+    throw FileSystemError.from(error, "move the shards into", dir);
+  }
+  await step({ step: "committed" });
+}
+
+/**
+ * A folder that exists: the set, built in its staging folder, is listed there in one rename of
+ * the list (the commit), then put under its own names in place of the older shards.
+ */
+async function commitIntoFolder(
+  dir: string,
+  list: ShardList,
+  existing: readonly string[],
+  step: (step: PrepareCommitStep) => void | Promise<void>,
+): Promise<void> {
+  const staging = `${dir}/${PREPARE_STAGING}`;
+  const staged: ShardList = {
+    ...list,
+    shards: list.shards.map((shard) => ({ ...shard, file: `${PREPARE_STAGING}/${shard.file}` })),
+    replaces: existing,
+  };
+  try {
+    await swapShardList(dir, staging, staged);
+  } catch (error) {
+    await removeStaging(staging).catch(() => {});
+    throw FileSystemError.from(error, "write the shard list of", dir);
+  }
+  await step({ step: "committed" });
+  try {
+    await placeStagedSet(dir, staged, step);
+  } catch (error) {
+    // committed: the next run into the folder finishes this
+    throw FileSystemError.from(error, "move the shards into", dir);
   }
 }

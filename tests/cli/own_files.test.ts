@@ -54,7 +54,7 @@ Deno.test("a file anywhere: deno task --config PROJECT/deno.json TASK FILE from 
         check(stdout);
         if (task === "prepare") {
           const written = await Array.fromAsync(Deno.readDir(`${folder}/shards`), (e) => e.name);
-          assert.deepEqual(written.sort(), ["train_000000.bin", "train_000001.bin"]);
+          assert.deepEqual(written.sort(), ["shards.json", "train_000000.bin", "train_000001.bin"]);
         }
       }));
   }

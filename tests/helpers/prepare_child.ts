@@ -2,7 +2,7 @@
 // it gets there and waits, so that the test can kill it (SIGKILL) exactly at that point.
 //   deno run --allow-read=. --allow-write=.tmp prepare_child.ts OUT_DIR PAUSE OVERWRITE FILE...
 // PAUSE: "never", "progress" (after the first piece is written to staging), or a commit step
-// "recorded", "moved-aside", "moved-in", "committed" (the first one of that step).
+// "committed", "removed", "linked", "done" (the first one of that step).
 import { prepareShards } from "../../mod.ts";
 
 const [outDir, pause, overwrite, ...files] = Deno.args;

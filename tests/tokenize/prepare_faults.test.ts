@@ -1,12 +1,12 @@
 // Fault injection: prepareShards killed (SIGKILL) while it tokenizes, at every step of its
-// commit, and at random times. Afterwards the folder is as it was, or complete, or marked by the
-// commit record that every loader refuses; the next run succeeds and leaves no debris.
+// commit, and at random times. Afterwards the folder is as it was or complete: the files in it
+// literally before the commit and after the run's last step, and through every loader at every
+// point (the list swapped in one rename decides). The next run succeeds and leaves no debris.
 import assert from "node:assert/strict";
 import {
   InputError,
   listShards,
   prepareShards,
-  readShard,
   ShardDataLoader,
   ShardDataset,
   writeShard,
@@ -17,18 +17,40 @@ import { withTempDir } from "../helpers/temp_dir.ts";
 
 const CHILD = "tests/helpers/prepare_child.ts";
 
-/** The folder's entries: name → SHA-256 of the contents (folders as "dir"). */
-async function snapshot(dir: string): Promise<Map<string, string>> {
+/** SHA-256 of a file, in hex. */
+async function hashOf(path: string): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", await Deno.readFile(path));
+  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The folder's entries: name → SHA-256 of the contents (folders as "dir"); undefined if none. */
+async function snapshot(dir: string): Promise<Map<string, string> | undefined> {
   const entries = new Map<string, string>();
-  for await (const entry of Deno.readDir(dir)) {
-    if (!entry.isFile) {
-      entries.set(entry.name, entry.isDirectory ? "dir" : "other");
-      continue;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const kind = entry.isDirectory ? "dir" : "other";
+      entries.set(entry.name, entry.isFile ? await hashOf(`${dir}/${entry.name}`) : kind);
     }
-    const hash = await crypto.subtle.digest("SHA-256", await Deno.readFile(`${dir}/${entry.name}`));
-    entries.set(entry.name, Array.from(new Uint8Array(hash), (b) => b.toString(16)).join(""));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
   }
   return new Map([...entries].sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** What the loaders see: each listed shard's name and contents, in order; "none" if no folder. */
+async function loadedSet(dir: string): Promise<string> {
+  let shards;
+  try {
+    shards = await listShards(dir);
+  } catch (error) {
+    if (error instanceof InputError && /does not exist$/.test(error.message)) return "none";
+    throw error;
+  }
+  const named = await Promise.all(
+    shards.map(async (s) => `${s.path.replace(/^.*\//, "")}=${await hashOf(s.path)}`),
+  );
+  return named.join("\n");
 }
 
 /** Starts the child; resolves when it says PAUSED (or ends), then kills it with SIGKILL. */
@@ -68,26 +90,14 @@ async function runAndKill(
   return outcome;
 }
 
-/** Every loader refuses the folder, naming the unfinished set. */
-async function assertLoadersRefuse(dir: string, names: string[]): Promise<void> {
-  const refused = (error: unknown) =>
-    error instanceof InputError && /holds an unfinished set of shards/.test(error.message);
-  await assert.rejects(listShards(dir), refused);
-  await assert.rejects(ShardDataset.open(dir, { maxLength: 4, stride: 4 }), refused);
-  for (const name of names.filter((n) => n.endsWith(".bin")).slice(0, 2)) {
-    await assert.rejects(readShard(`${dir}/${name}`), refused);
-  }
-}
-
-/** The folder's visible shards load through every loader. */
+/** The folder's set loads through every loader, batch by batch. */
 async function assertLoads(dir: string): Promise<void> {
-  const shards = await listShards(dir);
-  assert.ok(shards.length > 0);
   const dataset = await ShardDataset.open(dir, { maxLength: 4, stride: 4, split: "train" });
   const loader = new ShardDataLoader(dataset, { batchSize: 2 });
   let batches = 0;
   for await (const _ of loader) batches++;
   assert.equal(batches, loader.numBatches);
+  assert.ok(batches > 0);
 }
 
 async function writeInputs(dir: string, seed: number, chars: number): Promise<string[]> {
@@ -97,98 +107,133 @@ async function writeInputs(dir: string, seed: number, chars: number): Promise<st
   return files;
 }
 
-const STOPS = ["progress", "recorded", "moved-aside", "moved-in", "committed"] as const;
+/** What the folder holds before the run. */
+type Start = "no folder" | "a folder of the user's" | "llm.c's shards" | "an older prepared set";
 
-Deno.test("prepare killed at every step: as it was, complete, or refused; the next run succeeds", async (t) => {
-  for (const overwrite of [false, true]) {
+/** Makes the folder as `start` says. */
+async function makeStart(out: string, start: Start, files: string[]): Promise<void> {
+  if (start === "no folder") return;
+  if (start === "an older prepared set") {
+    // a larger set: a mix of the two would show by its extra shards
+    await prepareShards(files.slice(0, 1), { outDir: out, shardTokens: 700, workers: 1 });
+  } else {
+    await Deno.mkdir(out);
+  }
+  await Deno.writeTextFile(`${out}/notes.md`, "the user's own file");
+  if (start === "llm.c's shards") {
+    for (let k = 0; k <= 12; k++) {
+      await writeShard(`${out}/train_${String(k).padStart(6, "0")}.bin`, [k, k, k, k, k]);
+    }
+  }
+}
+
+const STOPS = ["progress", "committed", "removed", "linked", "done"] as const;
+const STARTS: Start[] = [
+  "no folder",
+  "a folder of the user's",
+  "llm.c's shards",
+  "an older prepared set",
+];
+
+Deno.test("prepare killed at every step: the folder as it was or complete; the next run succeeds", async (t) => {
+  for (const start of STARTS) {
+    const overwrite = start === "llm.c's shards" || start === "an older prepared set";
     for (const stop of STOPS) {
-      if (stop === "moved-aside" && !overwrite) continue; // no old shards to move aside
-      await t.step(
-        `${overwrite ? "--overwrite of an older set" : "a new folder"}, ${stop}`,
-        () =>
-          withTempDir(async (dir) => {
-            const files = await writeInputs(dir, 1, 40_000);
-            const out = `${dir}/out`;
-            const reference = `${dir}/reference`;
-            await prepareShards(files, {
-              outDir: reference,
-              shardTokens: 1500,
-              valFraction: 0.1,
-              workers: 1,
-            });
-            const complete = await snapshot(reference);
-            await Deno.mkdir(out);
-            await Deno.writeTextFile(`${out}/notes.md`, "the user's own file");
-            if (overwrite) {
-              // an older, larger set: a mix of the two would be visible by its extra shards
-              for (let k = 1; k <= complete.size + 3; k++) {
-                await writeShard(`${out}/train_${String(k).padStart(6, "0")}.bin`, [k, k, k, k, k]);
-              }
-            }
-            const before = await snapshot(out);
-            const expected = new Map([["notes.md", before.get("notes.md")!], ...complete]);
+      // a new folder is renamed into place whole; a folder without shards has none to remove
+      if (start === "no folder" && (stop === "removed" || stop === "linked")) continue;
+      if (stop === "removed" && !overwrite) continue;
+      await t.step(`${start}, killed at ${stop}`, () =>
+        withTempDir(async (dir) => {
+          const files = await writeInputs(dir, 1, 40_000);
+          const out = `${dir}/out`;
+          const reference = `${dir}/reference`;
+          await prepareShards(files, {
+            outDir: reference,
+            shardTokens: 1500,
+            valFraction: 0.1,
+            workers: 1,
+          });
+          const complete = (await snapshot(reference))!;
+          const completeSet = await loadedSet(reference);
+          await makeStart(out, start, files);
+          const before = await snapshot(out);
+          const beforeSet = start === "no folder" ? "none" : await loadedSet(out);
+          const expected = new Map([
+            ...(before?.has("notes.md") ? [["notes.md", before.get("notes.md")!] as const] : []),
+            ...complete,
+          ]);
 
-            const outcome = await runAndKill([
-              out,
-              stop,
-              overwrite ? "overwrite" : "keep",
-              ...files,
-            ]);
-            assert.equal(outcome, "paused");
-            const after = await snapshot(out);
-            const visible = new Map([...after].filter(([name]) => !name.startsWith(".")));
-            if (after.has(".prepare-commit.json")) {
-              assert.ok(stop === "recorded" || stop === "moved-aside" || stop === "moved-in");
-              await assertLoadersRefuse(out, [...visible.keys()]);
-            } else if (stop === "committed") {
-              assert.deepEqual(visible, expected, "complete");
-              await assertLoads(out);
-            } else {
-              assert.deepEqual(visible, before, "as it was");
-            }
+          const mode = overwrite ? "overwrite" : "keep";
+          assert.equal(await runAndKill([out, stop, mode, ...files]), "paused");
+          const after = await snapshot(out);
+          const visible = after && new Map([...after].filter(([name]) => !name.startsWith(".")));
+          const committed = stop !== "progress";
+          // every loader: the older set before the commit, the complete new one from it on
+          assert.equal(await loadedSet(out), committed ? completeSet : beforeSet);
+          if (committed) await assertLoads(out);
+          if (stop === "progress") {
+            assert.deepEqual(
+              visible,
+              before && new Map([...before].filter(([n]) => !n.startsWith("."))),
+              "as it was",
+            );
+          } else if (stop === "done" || start === "no folder") {
+            assert.deepEqual(after, expected, "complete, and no debris");
+          } else {
+            // between the commit and the last step, the shard files under their own names are
+            // some of the older set (being removed) or some of the new one (being linked in)
+            const shards = [...visible!].filter(([name]) => name.endsWith(".bin"));
+            const old = shards.every(([name, hash]) => before!.get(name) === hash);
+            const fresh = shards.every(([name, hash]) => complete.get(name) === hash);
+            assert.ok(old || fresh, `a mix of the two sets: ${shards.map(([n]) => n)}`);
+            assert.equal(visible!.get("notes.md"), before!.get("notes.md"));
+          }
 
-            // the next run puts the folder back, then prepares it; nothing else is left
-            const again = overwrite || stop === "committed" ? "overwrite" : "keep";
-            const rerun = await runAndKill([out, "never", again, ...files]);
-            assert.equal(rerun, "done");
-            assert.deepEqual(await snapshot(out), expected);
-            await assertLoads(out);
-          }),
-      );
+          // the next run finishes or removes what the stopped one left, then prepares
+          const again = overwrite || committed ? "overwrite" : "keep";
+          assert.equal(await runAndKill([out, "never", again, ...files]), "done");
+          assert.deepEqual(await snapshot(out), expected);
+          assert.deepEqual([...(await snapshot(dir))!.keys()], [
+            "in-a.txt",
+            "in-b.txt",
+            "out",
+            "reference",
+          ]);
+          await assertLoads(out);
+        }));
     }
   }
 });
 
-Deno.test("prepare killed at random times: never a partial set, the next run succeeds", async () => {
+Deno.test("prepare killed at random times: the older set or the complete one, the next run succeeds", async () => {
   await withTempDir(async (dir) => {
     const files = await writeInputs(dir, 2, 200_000);
     const out = `${dir}/out`;
     const reference = `${dir}/reference`;
     await prepareShards(files, { outDir: reference, shardTokens: 1500, valFraction: 0.1 });
-    const complete = await snapshot(reference);
+    const complete = (await snapshot(reference))!;
+    const completeSet = await loadedSet(reference);
     const random = seededRandom(3);
     const outcomes: string[] = [];
     for (let trial = 0; trial < 6; trial++) {
-      const before = await snapshot(out).catch(() => new Map<string, string>());
+      const before = await loadedSet(out);
       const outcome = await runAndKill(
         [out, "never", "overwrite", ...files],
         300 + Math.floor(random() * 2500),
       );
       outcomes.push(outcome);
-      const after = await snapshot(out).catch(() => new Map<string, string>());
-      const visible = new Map([...after].filter(([name]) => !name.startsWith(".")));
-      if (after.has(".prepare-commit.json")) {
-        await assertLoadersRefuse(out, [...visible.keys()]);
-      } else if (visible.size > 0) {
-        // either the earlier complete set or this run's: the same inputs give the same set
-        assert.deepEqual(visible, complete);
-        await assertLoads(out);
-      } else {
-        assert.deepEqual(visible, new Map([...before].filter(([n]) => !n.startsWith("."))));
-      }
+      const now = await loadedSet(out);
+      assert.ok(now === before || now === completeSet, `trial ${trial}: neither set`);
+      if (now !== "none") await assertLoads(out);
     }
     assert.equal(await runAndKill([out, "never", "overwrite", ...files]), "done");
     assert.deepEqual(await snapshot(out), complete, "complete, and no debris");
+    assert.deepEqual([...(await snapshot(dir))!.keys()], [
+      "in-a.txt",
+      "in-b.txt",
+      "out",
+      "reference",
+    ]);
     assert.ok(outcomes.includes("killed"), `no run was killed: ${outcomes}`);
   });
 });
@@ -219,7 +264,7 @@ Deno.test("prepare: an input that changes while it is read is an error, and noth
         return true;
       },
     );
-    // the run made the folder, so it removed it again
-    await assert.rejects(Deno.lstat(out), Deno.errors.NotFound);
+    // nothing of the run is left: no folder, no staging folder beside it
+    assert.deepEqual([...(await snapshot(dir))!.keys()], ["in-a.txt", "in-b.txt"]);
   });
 });

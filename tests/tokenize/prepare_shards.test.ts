@@ -197,8 +197,8 @@ Deno.test("a failed preparation leaves no shard behind; existing shards are kept
             e instanceof InputError && e.parameter === bad &&
             e.message.includes("invalid byte 0xff at byte offset 4321"),
         );
-        // the run made the folder, so it removed it again: no shard, no staging folder
-        await assert.rejects(Deno.lstat(out), Deno.errors.NotFound);
+        // the folder did not exist, and does not now: no shard, no staging folder beside it
+        assert.deepEqual(await filesIn(dir), ["bad.txt", "good.txt"]);
       },
     );
     await t.step("existing shards without overwrite: an error before any work", async () => {
@@ -218,7 +218,7 @@ Deno.test("a failed preparation leaves no shard behind; existing shards are kept
     await t.step("with overwrite they are replaced, and stale ones removed", async () => {
       const out = `${dir}/out-existing`;
       const summary = await prepareShards([good], { outDir: out, overwrite: true, workers: 2 });
-      assert.deepEqual(await filesIn(out), ["train_000000.bin"]);
+      assert.deepEqual(await filesIn(out), ["shards.json", "train_000000.bin"]);
       assert.equal((await readShard(`${out}/train_000000.bin`)).length, summary.tokens);
     });
     await t.step("bad arguments are InputErrors naming them", async () => {

@@ -1021,7 +1021,7 @@ Deno.test("validation catalog, hostile input through the library: no silent wron
     );
   });
   await t.step(
-    "shards: a link named like a shard, a FIFO, an interrupted prepare",
+    "shards: a link named like a shard, a FIFO, a shard missing from or added to its list",
     () =>
       withTempDir(async (dir) => {
         await writeShard(`${dir}/outside.bin`, [1, 2, 3]);
@@ -1042,23 +1042,52 @@ Deno.test("validation catalog, hostile input through the library: no silent wron
           `${dir}/fifo.bin`,
           "is a FIFO (named pipe), not a regular file; only regular files are read",
         );
-        await Deno.mkdir(`${dir}/b`);
-        await writeShard(`${dir}/b/train_000001.bin`, [1, 2, 3]);
-        await Deno.writeTextFile(`${dir}/b/.prepare-commit.json`, '{"shards":[],"old":[]}');
-        const unfinished =
-          "holds an unfinished set of shards: a prepare run was stopped while it " +
-          "moved its shards into place (.prepare-commit.json is there); run prepare into this " +
-          "folder again, which first puts the folder back as it was";
-        await assertInputError(() => listShards(`${dir}/b`), `${dir}/b`, unfinished);
+        // a folder prepare made reads exactly what its shards.json lists, and nothing less
+        const b = `${dir}/b`;
+        await Deno.writeTextFile(`${dir}/in.txt`, "It had always been a cheap genius. ".repeat(60));
+        await prepareShards([`${dir}/in.txt`], { outDir: b, shardTokens: 200, workers: 1 });
+        const listed = (await listShards(b)).map((s) => s.path);
+        const named = (k: number) => `${b}/train_${String(k).padStart(6, "0")}.bin`;
+        assert.deepEqual(listed, listed.map((_, k) => named(k)));
+        assert.ok(listed.length >= 2);
+        const [extra, last] = [named(listed.length), listed.at(-1)!];
+        await writeShard(extra, [1, 2, 3]);
         await assertInputError(
-          () => ShardDataset.open(`${dir}/b`, { maxLength: 1, stride: 1 }),
-          `${dir}/b`,
-          unfinished,
+          () => ShardDataset.open(b, { maxLength: 1, stride: 1 }),
+          extra,
+          "is not one of the shards shards.json lists, which are this folder's set; move it out " +
+            "of the folder (or run prepare --overwrite again to make a new set)",
         );
+        await Deno.remove(extra);
+        const tokens = (await readShard(last)).length;
+        await Deno.rename(last, `${b}/.kept.bin`);
         await assertInputError(
-          () => readShard(`${dir}/b/train_000001.bin`),
-          `${dir}/b`,
-          unfinished,
+          () => listShards(b),
+          last,
+          "is listed in shards.json but does not exist",
+        );
+        await writeShard(last, [1, 2, 3]);
+        await assertInputError(
+          () => listShards(b, { split: "train" }),
+          last,
+          `holds 3 tokens, but shards.json lists ${tokens}: the file is not the shard prepare wrote`,
+        );
+        await Deno.writeTextFile(`${b}/shards.json`, '{"files": ["train_000000.bin"]}');
+        await assertInputError(
+          () => listShards(b),
+          `${b}/shards.json`,
+          'is not the list of shards prepare writes: it has no "format": "llm.c token shards"; ' +
+            "a folder with a shards.json is read as the shards it lists (move the file away to " +
+            "read every .bin file instead)",
+        );
+        // and prepare does not take someone else's shards.json for its own, nor replace it
+        await assert.rejects(
+          prepareShards([`${dir}/in.txt`], { outDir: b, overwrite: true }),
+          (error) => error instanceof InputError && error.parameter === `${b}/shards.json`,
+        );
+        assert.equal(
+          await Deno.readTextFile(`${b}/shards.json`),
+          '{"files": ["train_000000.bin"]}',
         );
       }),
   );
