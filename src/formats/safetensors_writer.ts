@@ -1,4 +1,4 @@
-import { InputError } from "../util/errors.ts";
+import { FileSystemError, InputError } from "../util/errors.ts";
 import { alreadyExists, commitFile, pathExists, writeAll } from "../util/atomic_file.ts";
 import { checkOptions, describe } from "../util/checks.ts";
 import { f32ArrayToBf16, f32ArrayToF16 } from "../util/float16.ts";
@@ -60,7 +60,9 @@ interface PlannedTensor {
  *
  * Needs read and write permission for the target's directory. Bad arguments (an unknown dtype, a
  * shape that does not match the data, an existing file without `overwrite`) are an
- * {@linkcode InputError} thrown before anything is written.
+ * {@linkcode InputError} thrown before anything is written. A failure of the file system (no
+ * space left, a read-only folder) is a {@linkcode FileSystemError} naming the target, and leaves
+ * no file behind: not a partial one, and an existing file is untouched.
  *
  * @example
  * ```ts
@@ -117,7 +119,7 @@ export async function writeSafetensors(
     if (error instanceof Deno.errors.NotFound) {
       throw new InputError(label, `cannot be written: its directory does not exist`);
     }
-    throw error;
+    throw FileSystemError.from(error, "write", label);
   }
   try {
     try {
@@ -131,7 +133,8 @@ export async function writeSafetensors(
     await commitFile(temporary, label, overwrite, REFUSAL);
   } catch (error) {
     await Deno.remove(temporary).catch(() => {});
-    throw error;
+    // the system's words ("No space left on device") name no file: say which
+    throw FileSystemError.from(error, "write", label);
   }
 }
 

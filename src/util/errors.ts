@@ -69,23 +69,62 @@ export class FileSystemError extends Error {
   }
 
   /**
-   * `error` as a {@linkcode FileSystemError} naming `path` when it is a system error (it has a
-   * code such as `"ENOSPC"`); anything else is returned as it is.
+   * `error` as a {@linkcode FileSystemError} naming `path` when it is a system error (see
+   * {@linkcode systemErrorCode}); anything else is returned as it is.
    *
    * @param error What was thrown.
    * @param action What was being done, e.g. `"write"`.
    * @param path The file or folder.
    */
   static from(error: unknown, action: string, path: string): unknown {
-    if (error instanceof FileSystemError || !isSystemError(error)) return error;
-    return new FileSystemError(`cannot ${action} ${path}: ${error.message}`, error.code, path, {
-      cause: error,
-    });
+    const code = systemErrorCode(error);
+    if (error instanceof FileSystemError || code === undefined) return error;
+    const message = `cannot ${action} ${path}: ${(error as Error).message}`;
+    return new FileSystemError(message, code, path, { cause: error });
   }
 }
 
-/** Whether `error` is an error of the operating system (it carries a code such as `"EIO"`). */
-export function isSystemError(error: unknown): error is Error & { code: string } {
-  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
-  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code);
+/**
+ * The names of the POSIX error numbers 1 to 34, which Linux, macOS and the BSDs share: Deno gives
+ * some of them no `code` (a file over the size limit is only "File too large (os error 27)").
+ */
+// deno-fmt-ignore
+const POSIX_ERRNO = [
+  "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD",
+  "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV", "ENODEV",
+  "ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "ETXTBSY", "EFBIG", "ENOSPC",
+  "ESPIPE", "EROFS", "EMLINK", "EPIPE", "EDOM", "ERANGE",
+];
+
+/**
+ * The system's error code of `error` (`"ENOSPC"`), or undefined when it is not an error of the
+ * operating system: its `code`, or else the name of the number in its "(os error N)".
+ *
+ * @example
+ * ```ts
+ * import { systemErrorCode } from "./errors.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const full = Object.assign(new Error("No space left on device (os error 28)"), { code: "ENOSPC" });
+ * assert.equal(systemErrorCode(full), "ENOSPC");
+ * assert.equal(systemErrorCode(new Error("File too large (os error 27)")), "EFBIG");
+ * assert.equal(systemErrorCode(new Error("not a system error")), undefined);
+ * ```
+ */
+export function systemErrorCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && /^E[A-Z0-9]+$/.test(code)) return code;
+  const number = /\(os error (\d+)\)/.exec(error.message);
+  if (number === null) return undefined;
+  const posix = Deno.build.os === "windows" ? undefined : POSIX_ERRNO[Number(number[1]) - 1];
+  return posix ?? `EOS${number[1]}`;
+}
+
+/**
+ * Whether `error` is an error of the operating system: it carries a code such as `"EIO"`, or
+ * the system's error number, as Deno words the errors it gives no code.
+ */
+export function isSystemError(error: unknown): error is Error {
+  return systemErrorCode(error) !== undefined;
 }
