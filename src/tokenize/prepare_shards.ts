@@ -475,7 +475,7 @@ async function makeStaging(staging: string, dir: string): Promise<void> {
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new InputError(dir, `is being prepared by another run (${staging} appeared)`);
     }
-    throw error;
+    throw FileSystemError.from(error, "create", staging);
   }
 }
 
