@@ -1,4 +1,4 @@
-import { FileSystemError, InputError, isSystemError } from "../util/errors.ts";
+import { FileSystemError, InputError, systemErrorCode } from "../util/errors.ts";
 import { checkBoolean, checkInteger, checkOptions, describe } from "../util/checks.ts";
 import { checkEncodingName, type EncodingName, ENCODINGS, TiktokenError } from "./bpe_tokenizer.ts";
 import { BpeWorkerPool } from "./bpe_worker_pool.ts";
@@ -96,7 +96,7 @@ async function removeStaging(staging: string): Promise<void> {
   try {
     await Deno.remove(staging);
   } catch (error) {
-    if (!isSystemError(error) || error.code !== "ENOTEMPTY") throw error;
+    if (systemErrorCode(error) !== "ENOTEMPTY") throw error;
     throw new InputError(
       staging,
       "holds files that prepare did not put there; they are kept: move them away, then run " +
@@ -838,7 +838,8 @@ async function commitNewFolder(
     await Deno.rename(staging, dir);
   } catch (error) {
     await removeStaging(staging).catch(() => {});
-    if (isSystemError(error) && (error.code === "ENOTEMPTY" || error.code === "EEXIST")) {
+    const code = systemErrorCode(error);
+    if (code === "ENOTEMPTY" || code === "EEXIST") {
       throw new InputError(dir, "appeared while prepare ran; it is kept");
     }
     throw FileSystemError.from(error, "move the shards into", dir);

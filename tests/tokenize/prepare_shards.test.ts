@@ -221,6 +221,23 @@ Deno.test("a failed preparation leaves no shard behind; existing shards are kept
       assert.deepEqual(await filesIn(out), ["shards.json", "train_000000.bin"]);
       assert.equal((await readShard(`${out}/train_000000.bin`)).length, summary.tokens);
     });
+    await t.step("a staging folder holding someone else's file: kept, and named", async () => {
+      const out = `${dir}/out-existing`;
+      await Deno.mkdir(`${out}/.prepare-staging`);
+      await Deno.writeTextFile(`${out}/.prepare-staging/mine.txt`, "mine");
+      await assert.rejects(
+        prepareShards([good], { outDir: out, overwrite: true }),
+        (e: unknown) =>
+          e instanceof InputError && e.parameter === `${out}/.prepare-staging` &&
+          e.message.endsWith(
+            "holds files that prepare did not put there; they are kept: move " +
+              "them away, then run prepare again",
+          ),
+      );
+      assert.equal(await Deno.readTextFile(`${out}/.prepare-staging/mine.txt`), "mine");
+      assert.deepEqual(await filesIn(out), [".prepare-staging", "shards.json", "train_000000.bin"]);
+      await Deno.remove(`${out}/.prepare-staging`, { recursive: true });
+    });
     await t.step("bad arguments are InputErrors naming them", async () => {
       const cases: [Parameters<typeof prepareShards>, RegExp][] = [
         [[[], { outDir: dir }], /files must be a non-empty list of paths/],
