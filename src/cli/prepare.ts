@@ -177,7 +177,11 @@ async function run(
   };
   let summary: PrepareSummary;
   try {
-    summary = await prepareShards(files, { ...options, onProgress });
+    const onWait = () =>
+      Deno.stderr.writeSync(
+        encoder.encode(`waiting for another prepare run into ${options.outDir} to end\n`),
+      );
+    summary = await prepareShards(files, { ...options, onProgress, onWait });
   } catch (error) {
     asOptionError(error, OPTIONS);
   }

@@ -53,6 +53,11 @@ export interface PrepareShardsOptions {
   /** Called after each piece of text is tokenized and written. */
   onProgress?: (progress: PrepareProgress) => void;
   /**
+   * Called when another `prepareShards` run holds the folder (a run locks it, and a new folder's
+   * parent, until it ends) and this one waits for it: one run per folder at a time.
+   */
+  onWait?: () => void;
+  /**
    * Called at each step of putting the finished set in place (once it is what readers see, after
    * each older shard is removed and each new one linked in, once done); the step waits for a
    * returned promise. For progress displays and fault-injection tests.
@@ -336,6 +341,7 @@ interface PrepareSettings {
   workers: number;
   overwrite: boolean;
   onProgress: ((progress: PrepareProgress) => void) | undefined;
+  onWait: () => void;
   onCommitStep: (step: PrepareCommitStep) => void | Promise<void>;
 }
 
@@ -349,8 +355,10 @@ function checkPrepareArguments(
   }
   checkOptions(options, "{ outDir, encoding?, shardTokens?, valFraction?, ... }");
   checkBoolean("overwrite", options.overwrite);
-  if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
-    throw new InputError("onProgress", `must be a function, got ${describe(options.onProgress)}`);
+  for (const name of ["onProgress", "onWait", "onCommitStep"] as const) {
+    if (options[name] !== undefined && typeof options[name] !== "function") {
+      throw new InputError(name, `must be a function, got ${describe(options[name])}`);
+    }
   }
   const outDir = options.outDir;
   if (typeof outDir !== "string" || outDir === "") {
@@ -384,6 +392,7 @@ function checkPrepareArguments(
     workers,
     overwrite: options.overwrite ?? false,
     onProgress: options.onProgress,
+    onWait: options.onWait ?? (() => {}),
     onCommitStep: options.onCommitStep ?? (() => {}),
   };
 }
@@ -654,7 +663,8 @@ async function streamFile(
  * into the folder finishes a committed set's moves or removes an uncommitted one, and leaves no
  * debris. Other `.bin` files in the folder are an error (a folder prepare writes holds its own
  * shards only); folders made by other tools (llm.c's scripts) have no list and are read as every
- * `.bin` file in them. Run one `prepareShards` per folder at a time.
+ * `.bin` file in them. Runs into one folder take turns: a run locks the folder (and a new
+ * folder's parent) until it ends, and another waits for it (`onWait` is called).
  *
  * @example
  * ```ts
@@ -693,17 +703,10 @@ export async function prepareShards(
   const settings = checkPrepareArguments(files, options);
   const { totalBytes, before } = await measureInputs(files);
   const dir = settings.outDir.replace(/(.)[\\/]+$/, "$1");
-  // A new folder is built beside its place and renamed into it whole (where this program may
-  // write beside it: the tasks may); otherwise the new set is built inside the folder and
-  // becomes visible by one rename of its list.
-  const exists = await isFolder(dir);
-  const isNew = !exists && await mayWrite(parentDir(dir));
-  const name = dir.slice(Math.max(dir.lastIndexOf("/"), dir.lastIndexOf("\\")) + 1);
-  const staging = isNew
-    ? `${parentDir(dir)}/.${name}${PREPARE_STAGING}`
-    : `${dir}/${PREPARE_STAGING}`;
-  // the folders this run creates: removed again if the run fails
-  const created = exists ? [] : await makeOutputFolder(isNew ? parentDir(dir) : dir, dir);
+  // without leave to write the folder, Deno's own error says so before anything is made
+  if (!await mayWrite(dir)) await Deno.mkdir(dir, { recursive: true });
+  using output = await claimOutput(dir, settings.onWait);
+  const { isNew, staging, created } = output;
   try {
     if (isNew) await removeStaging(staging); // what a run stopped before its rename left
     const existing = isNew ? [] : await existingShards(dir, settings.overwrite);
@@ -750,6 +753,75 @@ export async function prepareShards(
     }
     throw error;
   }
+}
+
+/** Where a run builds its set, and the locks it holds until disposed. */
+interface ClaimedOutput extends Disposable {
+  /** Whether the folder is new: built whole in `staging` beside it, then renamed into place. */
+  readonly isNew: boolean;
+  /** The staging folder: beside a new folder, else inside the folder. */
+  readonly staging: string;
+  /** The folders this run created, innermost first: removed again (while empty) on failure. */
+  readonly created: readonly string[];
+}
+
+/**
+ * Decides how the set is built and locks what the run works in, waiting for another run that
+ * holds it. A new folder is built beside its place and renamed into it whole, where this
+ * program may write beside it (the tasks may); otherwise the new set is built inside the folder
+ * and becomes visible by one rename of its list. Locks are `flock`s on the open folders: the
+ * folder, and for a new one its parent (always in that order), so a killed run's locks go with
+ * it. (On Windows, where folders cannot be opened, nothing is locked.)
+ */
+async function claimOutput(dir: string, onWait: () => void): Promise<ClaimedOutput> {
+  const locks: Deno.FsFile[] = [];
+  try {
+    const parent = parentDir(dir);
+    let created: string[] = [];
+    let exists = await isFolder(dir);
+    let isNew = false;
+    if (!exists && await mayWrite(parent)) {
+      created = await makeOutputFolder(parent, dir);
+      locks.push(...await lockFolder(parent, onWait));
+      exists = await isFolder(dir); // made meanwhile by the run that held the lock
+      isNew = !exists;
+    }
+    if (!isNew) {
+      if (!exists) created = [...await makeOutputFolder(dir, dir), ...created];
+      locks.push(...await lockFolder(dir, onWait));
+    }
+    const name = dir.slice(Math.max(dir.lastIndexOf("/"), dir.lastIndexOf("\\")) + 1);
+    return {
+      isNew,
+      staging: isNew ? `${parent}/.${name}${PREPARE_STAGING}` : `${dir}/${PREPARE_STAGING}`,
+      created,
+      [Symbol.dispose]: () => locks.forEach((lock) => lock.close()),
+    };
+  } catch (error) {
+    locks.forEach((lock) => lock.close());
+    throw error;
+  }
+}
+
+/** How long a lock is waited for before `onWait` is called. */
+const LOCK_NOTICE_MS = 100;
+
+/** An exclusive lock on a folder, held while the returned handle is open (none on Windows). */
+async function lockFolder(dir: string, onWait: () => void): Promise<Deno.FsFile[]> {
+  if (Deno.build.os === "windows") return [];
+  const folder = await Deno.open(dir, { read: true });
+  let waiting = true;
+  const notice = setTimeout(() => waiting && onWait(), LOCK_NOTICE_MS);
+  try {
+    await folder.lock(true);
+  } catch (error) {
+    folder.close();
+    throw error;
+  } finally {
+    waiting = false;
+    clearTimeout(notice);
+  }
+  return [folder];
 }
 
 /** Whether this program was granted writing to `path` (without a prompt). */

@@ -1,5 +1,6 @@
 // A prepareShards run that a test can stop at a chosen point: it prints "PAUSED" on stdout when
-// it gets there and waits, so that the test can kill it (SIGKILL) exactly at that point.
+// it gets there and blocks (the whole process, holding what it holds), so that the test can kill
+// it (SIGKILL) exactly at that point.
 //   deno run --allow-read=. --allow-write=.tmp prepare_child.ts OUT_DIR PAUSE OVERWRITE FILE...
 // PAUSE: "never", "progress" (after the first piece is written to staging), or a commit step
 // "committed", "removed", "linked", "done" (the first one of that step).
@@ -7,13 +8,12 @@ import { prepareShards } from "../../mod.ts";
 
 const [outDir, pause, overwrite, ...files] = Deno.args;
 const encoder = new TextEncoder();
-const wait = async (where: string) => {
+const wait = (where: string) => {
   if (where !== pause) return;
   Deno.stdout.writeSync(encoder.encode("PAUSED\n"));
-  await new Promise(() => {}); // until killed
+  // blocks until killed: no step after this one runs, and the process stays
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 };
-let progressed = false;
-const paused: Promise<void>[] = [];
 await prepareShards(files, {
   outDir,
   overwrite: overwrite === "overwrite",
@@ -21,13 +21,7 @@ await prepareShards(files, {
   valFraction: 0.1,
   workers: 1,
   chunkBytes: 4096,
-  onProgress: () => {
-    if (!progressed) {
-      progressed = true;
-      paused.push(wait("progress"));
-    }
-  },
+  onProgress: () => wait("progress"),
   onCommitStep: ({ step }) => wait(step),
 });
-await Promise.all(paused);
 Deno.stdout.writeSync(encoder.encode("DONE\n"));

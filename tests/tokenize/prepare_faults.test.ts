@@ -238,6 +238,67 @@ Deno.test("prepare killed at random times: the older set or the complete one, th
   });
 });
 
+Deno.test("two prepare runs into one folder: the second waits for the first", async (t) => {
+  for (const start of ["no folder", "an older prepared set"] as const) {
+    await t.step(start, () =>
+      withTempDir(async (dir) => {
+        const files = await writeInputs(dir, 5, 40_000);
+        const out = `${dir}/out`;
+        const reference = `${dir}/reference`;
+        await prepareShards(files, { outDir: reference, shardTokens: 1500, valFraction: 0.1 });
+        const complete = (await snapshot(reference))!;
+        await makeStart(out, start, files);
+        const expected = new Map([
+          ...(start === "no folder"
+            ? []
+            : [["notes.md", (await snapshot(out))!.get("notes.md")!] as const]),
+          ...complete,
+        ]);
+        // the first run holds the folder while it tokenizes; it is killed there
+        const first = new Deno.Command("deno", {
+          args: [
+            "run",
+            "--allow-read=.",
+            "--allow-write=.tmp",
+            CHILD,
+            out,
+            "progress",
+            "overwrite",
+            ...files,
+          ],
+          cwd: ROOT_PATH,
+          stdout: "piped",
+          stderr: "null",
+          stdin: "null",
+        }).spawn();
+        const reader = first.stdout.pipeThrough(new TextDecoderStream()).getReader();
+        let said = "";
+        while (!said.includes("PAUSED")) said += (await reader.read()).value ?? "";
+        let waited = 0;
+        const second = prepareShards(files, {
+          outDir: out,
+          overwrite: true,
+          shardTokens: 1500,
+          valFraction: 0.1,
+          onWait: () => waited++,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.ok(waited > 0, "the second run did not wait");
+        first.kill("SIGKILL");
+        await first.status;
+        await reader.cancel();
+        await second;
+        assert.deepEqual(await snapshot(out), expected);
+        assert.deepEqual([...(await snapshot(dir))!.keys()], [
+          "in-a.txt",
+          "in-b.txt",
+          "out",
+          "reference",
+        ]);
+      }));
+  }
+});
+
 Deno.test("prepare: an input that changes while it is read is an error, and nothing is written", async () => {
   await withTempDir(async (dir) => {
     const [file] = await writeInputs(dir, 4, 300_000);
