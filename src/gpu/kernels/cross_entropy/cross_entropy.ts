@@ -17,9 +17,8 @@ import {
 } from "../compute_kernel.ts";
 import { checkFloatTensor, checkOneBinding } from "../tensor_checks.ts";
 import { checkEmbeddingIds, type EmbeddingIds } from "../embedding_ids.ts";
+import { rowReductionWgsl } from "../row_reduction.ts";
 
-/** Lanes that reduce one row together (see row_stats.wgsl). */
-const ROW_LANES = 64;
 /** Invocations per workgroup of the gradient program, along its chunks of 4 columns. */
 const GRAD_WORKGROUP = 64;
 
@@ -27,16 +26,16 @@ const meanKernel = new ComputeKernel("cross-entropy mean", meanBody);
 
 /** The row-stats and gradient programs for logits `vocab` wide. */
 function programs(vocab: number): { rowStats: ComputeKernel; grad: ComputeKernel } {
-  const head = [`const V: u32 = ${vocab}u;`, logitsDense];
   return {
     rowStats: kernelFor(
       "cross-entropy row stats",
-      [...head, `const WORKGROUP_SIZE: u32 = ${ROW_LANES}u;`, rowStatsBody].join("\n"),
+      [rowReductionWgsl(vocab), logitsDense, rowStatsBody].join("\n"),
     ),
     grad: kernelFor(
       "cross-entropy gradient",
       [
-        ...head,
+        `const V: u32 = ${vocab}u;`,
+        logitsDense,
         `const CHUNKS: u32 = ${Math.ceil(vocab / 4)}u;`,
         `const WORKGROUP_SIZE: u32 = ${GRAD_WORKGROUP}u;`,
         gradBody,

@@ -2,9 +2,7 @@ import body from "../../../../shaders/softmax/softmax.wgsl" with { type: "text" 
 import { Tensor } from "../../tensor.ts";
 import { type Dispatch, type KernelCall, kernelFor } from "../compute_kernel.ts";
 import { checkFloatTensor, checkOneBinding } from "../tensor_checks.ts";
-
-/** Lanes that reduce one row together. */
-const ROW_LANES = 64;
+import { rowReductionWgsl } from "../row_reduction.ts";
 
 /**
  * Softmax over the last dimension on the GPU, as `F.softmax(x, dim=-1)`: max-subtracted (no
@@ -47,7 +45,7 @@ export function softmaxCall(x: Tensor<"f32">, out: Tensor<"f32">): KernelCall {
   const rows = vocab === 0 ? 0 : x.size / vocab;
   const kernel = kernelFor(
     "softmax",
-    [`const V: u32 = ${vocab}u;`, `const WORKGROUP_SIZE: u32 = ${ROW_LANES}u;`, body].join("\n"),
+    [rowReductionWgsl(vocab), body].join("\n"),
   );
   const max = x.device.limits.maxComputeWorkgroupsPerDimension;
   const dispatches: Dispatch[] = [];
