@@ -19,17 +19,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from torch_timing import measure
-
-
-def read_exactly(stream, size):
-    data = bytearray()
-    while len(data) < size:
-        chunk = stream.read(size - len(data))
-        if not chunk:
-            raise EOFError(f"expected {size} bytes on standard input, got {len(data)}")
-        data += chunk
-    return data
+from torch_harness import measure, read_exactly
 
 
 def tensor(stream, count, dtype):

@@ -1,6 +1,18 @@
-"""The timing of bench:compare's PyTorch contenders, as bench/harness/measure.ts times the others."""
+"""What bench:compare's PyTorch contenders share: reading their standard input, and timing them
+as bench/harness/measure.ts times the others."""
 
 import time
+
+
+def read_exactly(stream, size):
+    """Exactly size bytes of stream; fewer is an EOFError naming both counts."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            raise EOFError(f"expected {size} bytes on standard input, got {len(data)}")
+        data += chunk
+    return data
 
 
 def measure(run, params):
