@@ -1,5 +1,5 @@
 import { FileSystemError, InputError } from "../util/errors.ts";
-import { alreadyExists, commitFile, pathExists, writeAll } from "../util/atomic_file.ts";
+import { alreadyExists, baseName, commitFile, pathExists, writeAll } from "../util/atomic_file.ts";
 import { checkOptions, describe } from "../util/checks.ts";
 import { f32ArrayToBf16, f32ArrayToF16 } from "../util/float16.ts";
 import {
@@ -109,7 +109,7 @@ export async function writeSafetensors(
   }
   if (!overwrite && await pathExists(label)) throw alreadyExists(label, REFUSAL);
 
-  const temporary = `${directoryOf(label)}.${baseNameOf(label)}.${
+  const temporary = `${directoryOf(label)}.${baseName(label)}.${
     crypto.randomUUID().slice(0, 8)
   }.tmp`;
   let file: Deno.FsFile;
@@ -277,8 +277,4 @@ async function writeTensor(file: Deno.FsFile, tensor: PlannedTensor): Promise<vo
 /** The directory part of a path, with its trailing separator (`""` for a bare file name). */
 function directoryOf(path: string): string {
   return path.slice(0, Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
-}
-
-function baseNameOf(path: string): string {
-  return path.slice(directoryOf(path).length);
 }

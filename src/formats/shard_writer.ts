@@ -1,5 +1,12 @@
 import { FileSystemError, InputError } from "../util/errors.ts";
-import { alreadyExists, commitFile, parentDir, pathExists, writeAll } from "../util/atomic_file.ts";
+import {
+  alreadyExists,
+  baseName,
+  commitFile,
+  parentDir,
+  pathExists,
+  writeAll,
+} from "../util/atomic_file.ts";
 import { checkNumberList, checkOptions, describe } from "../util/checks.ts";
 import {
   bytesPerToken,
@@ -102,8 +109,7 @@ export class ShardWriter implements AsyncDisposable {
     }
     if (!overwrite && await pathExists(path)) throw alreadyExists(path);
     const dir = parentDir(path);
-    const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
-    const temporary = `${dir}/.${name}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+    const temporary = `${dir}/.${baseName(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`;
     let file: Deno.FsFile;
     try {
       file = await Deno.open(temporary, { write: true, createNew: true });

@@ -8,6 +8,11 @@ export function parentDir(path: string): string {
   return slash < 0 ? "." : slash === 0 ? path.slice(0, 1) : path.slice(0, slash);
 }
 
+/** The last part of a path: a file's or folder's own name. */
+export function baseName(path: string): string {
+  return path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+}
+
 /** Whether anything (a file, a folder, a link) exists at a path. */
 export async function pathExists(path: string): Promise<boolean> {
   try {
