@@ -22,7 +22,7 @@ import {
   type ShardList,
   type ShardListEntry,
 } from "../formats/shard_list.ts";
-import { parentDir, pathExists } from "../util/atomic_file.ts";
+import { baseName, parentDir, pathExists } from "../util/atomic_file.ts";
 import { entryKind, openRegularFile, statRegularFile } from "../util/regular_file.ts";
 import { ShardWriter } from "../formats/shard_writer.ts";
 
@@ -790,10 +790,11 @@ async function claimOutput(dir: string, onWait: () => void): Promise<ClaimedOutp
       if (!exists) created = [...await makeOutputFolder(dir, dir), ...created];
       locks.push(...await lockFolder(dir, onWait));
     }
-    const name = dir.slice(Math.max(dir.lastIndexOf("/"), dir.lastIndexOf("\\")) + 1);
     return {
       isNew,
-      staging: isNew ? `${parent}/.${name}${PREPARE_STAGING}` : `${dir}/${PREPARE_STAGING}`,
+      staging: isNew
+        ? `${parent}/.${baseName(dir)}${PREPARE_STAGING}`
+        : `${dir}/${PREPARE_STAGING}`,
       created,
       [Symbol.dispose]: () => locks.forEach((lock) => lock.close()),
     };
