@@ -66,7 +66,7 @@ export interface ShardList {
 
 /** Whether the list's set is still in the staging folder (a `prepare` run is moving it in). */
 export function isStaged(list: ShardList): boolean {
-  return list.shards.some((shard) => shard.file.startsWith(`${PREPARE_STAGING}/`));
+  return list.shards.some((shard) => STAGED.test(shard.file));
 }
 
 /** The list as written: one shard a line, so that it reads well and diffs well. */

@@ -210,11 +210,12 @@ export async function listShards(
   const names: string[] = [];
   try {
     list = await readShardList(base);
+    // a set being moved in by prepare: the older and newer files around it are not read
+    const listed = list && (isStaged(list) ? undefined : new Set(list.shards.map((s) => s.file)));
     for await (const entry of Deno.readDir(base)) {
       if (entry.name.startsWith(".") || !entry.name.endsWith(".bin")) continue;
       if (list !== undefined) {
-        // a set being moved in by prepare: the older and newer files around it are not read
-        if (isStaged(list) || list.shards.some((shard) => shard.file === entry.name)) continue;
+        if (listed === undefined || listed.has(entry.name)) continue;
         throw new InputError(
           `${base}/${entry.name}`,
           `is not one of the shards ${SHARD_LIST} lists, which are this folder's set; move it ` +

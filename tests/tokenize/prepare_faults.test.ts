@@ -100,6 +100,25 @@ async function assertLoads(dir: string): Promise<void> {
   assert.ok(batches > 0);
 }
 
+/**
+ * The folder is complete (`expected`, byte for byte) and loads, and nothing of a run is left in
+ * it or beside it: `dir` holds the inputs, the folder and the reference run only.
+ */
+async function assertFinished(
+  dir: string,
+  out: string,
+  expected: Map<string, string>,
+): Promise<void> {
+  assert.deepEqual(await snapshot(out), expected, "complete, and no debris");
+  assert.deepEqual([...(await snapshot(dir))!.keys()], [
+    "in-a.txt",
+    "in-b.txt",
+    "out",
+    "reference",
+  ]);
+  await assertLoads(out);
+}
+
 async function writeInputs(dir: string, seed: number, chars: number): Promise<string[]> {
   const random = seededRandom(seed);
   const files = [`${dir}/in-a.txt`, `${dir}/in-b.txt`];
@@ -192,14 +211,7 @@ Deno.test("prepare killed at every step: the folder as it was or complete; the n
           // the next run finishes or removes what the stopped one left, then prepares
           const again = overwrite || committed ? "overwrite" : "keep";
           assert.equal(await runAndKill([out, "never", again, ...files]), "done");
-          assert.deepEqual(await snapshot(out), expected);
-          assert.deepEqual([...(await snapshot(dir))!.keys()], [
-            "in-a.txt",
-            "in-b.txt",
-            "out",
-            "reference",
-          ]);
-          await assertLoads(out);
+          await assertFinished(dir, out, expected);
         }));
     }
   }
@@ -227,13 +239,7 @@ Deno.test("prepare killed at random times: the older set or the complete one, th
       if (now !== "none") await assertLoads(out);
     }
     assert.equal(await runAndKill([out, "never", "overwrite", ...files]), "done");
-    assert.deepEqual(await snapshot(out), complete, "complete, and no debris");
-    assert.deepEqual([...(await snapshot(dir))!.keys()], [
-      "in-a.txt",
-      "in-b.txt",
-      "out",
-      "reference",
-    ]);
+    await assertFinished(dir, out, complete);
     assert.ok(outcomes.includes("killed"), `no run was killed: ${outcomes}`);
   });
 });
@@ -288,13 +294,7 @@ Deno.test("two prepare runs into one folder: the second waits for the first", as
         await first.status;
         await reader.cancel();
         await second;
-        assert.deepEqual(await snapshot(out), expected);
-        assert.deepEqual([...(await snapshot(dir))!.keys()], [
-          "in-a.txt",
-          "in-b.txt",
-          "out",
-          "reference",
-        ]);
+        await assertFinished(dir, out, expected);
       }));
   }
 });
