@@ -5,16 +5,7 @@ import { FIXTURES_URL } from "./fixtures.ts";
 
 /** The shape of `semigpt_reference.json` and `semigpt_korean_reference.json`. */
 export interface SemigptReference {
-  config: {
-    seed: number;
-    batch_size: number;
-    block_size: number;
-    lr: number;
-    steps: number;
-    eval_interval: number;
-    eval_iters: number;
-    max_new_tokens: number;
-  };
+  config: NoteSettings;
   vocab_size: number;
   num_tokens: number;
   train_tokens: number;
